@@ -1,0 +1,1 @@
+"""Command-line entry points: parse, build collaborators, map results to exit codes."""

@@ -1,0 +1,1 @@
+"""The local demo of the chain."""

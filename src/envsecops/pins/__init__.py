@@ -1,0 +1,1 @@
+"""pin-check: find every reference in a repository that is not pinned immutably."""

@@ -1,0 +1,1 @@
+"""Bounded, strict parsers for untrusted configuration files."""
