@@ -44,11 +44,15 @@ def _matches(rel: str, patterns: Iterable[str]) -> bool:
 
 
 def relative(path: Path, base: Path) -> str:
-    """POSIX path of ``path`` relative to ``base`` (symlinks resolved), else absolute."""
+    """POSIX path of ``path`` relative to ``base`` (parent symlinks resolved), else absolute.
+
+    The last component is kept as named, so a symbolic link is reported under its own name.
+    """
+    full = path.absolute().parent.resolve() / path.name
     try:
-        return path.resolve().relative_to(base.resolve()).as_posix()
+        return full.relative_to(base.resolve()).as_posix()
     except ValueError:
-        return path.resolve().as_posix()
+        return full.as_posix()
 
 
 def classify(path: Path, rel_in_repo: str) -> FileKind | None:
@@ -56,7 +60,8 @@ def classify(path: Path, rel_in_repo: str) -> FileKind | None:
     kind = kind_for_path(rel_in_repo)
     if kind is not None:
         return kind
-    if rel_in_repo.lower().endswith(YAML_SUFFIXES) and not rel_in_repo.startswith(".github/"):
+    in_github_dir = ".github" in rel_in_repo.split("/")
+    if rel_in_repo.lower().endswith(YAML_SUFFIXES) and not in_github_dir:
         try:
             with path.open("rb") as handle:
                 head = handle.read(K8S_SNIFF_BYTES)

@@ -30,16 +30,12 @@ def kind_for_path(rel: str) -> FileKind | None:
     name = path.name
     parts = path.parts
     lower = name.lower()
-    if (
-        len(parts) == 3
-        and parts[0] == ".github"
-        and parts[1] == "workflows"
-        and lower.endswith(YAML_SUFFIXES)
-    ):
+    # A repository's .github/ may sit below the scanned root (a folder of many repositories).
+    if parts[-3:-1] == (".github", "workflows") and lower.endswith(YAML_SUFFIXES):
         return FileKind.WORKFLOW
     if name in {"action.yml", "action.yaml"}:
         return FileKind.ACTION
-    if rel in {".github/dependabot.yml", ".github/dependabot.yaml"}:
+    if parts[-2:-1] == (".github",) and name in {"dependabot.yml", "dependabot.yaml"}:
         return FileKind.DEPENDABOT
     if name == ".devcontainer.json" or (name == "devcontainer.json" and ".devcontainer" in parts):
         return FileKind.DEVCONTAINER
