@@ -46,14 +46,29 @@ def test_no_pins_section_is_an_empty_pins_policy(tmp_path: Path) -> None:
     [
         ("pins:\n  exceptoins: []\n", "unknown key 'exceptoins'", 2),
         ("pinz: {}\n", "unknown key 'pinz'", 1),
-        ("pins:\n  exceptions:\n    - rule: nope\n      path: x\n      reason: r\n"
-         "      expires: 2027-01-01\n", "unknown rule id 'nope'", 3),
-        ("pins:\n  exceptions:\n    - rule: unpinned-uses\n      path: x\n      expires: 2027-01-01\n",
-         "non-empty `reason`", 3),
-        ("pins:\n  exceptions:\n    - rule: unpinned-uses\n      path: x\n      reason: r\n"
-         "      expires: soon\n", "`expires` must be a date", 6),
-        ("pins:\n  exceptions:\n    - rule: unpinned-uses\n      rule: parse-error\n",
-         "duplicate key 'rule'", 4),
+        (
+            "pins:\n  exceptions:\n    - rule: nope\n      path: x\n      reason: r\n"
+            "      expires: 2027-01-01\n",
+            "unknown rule id 'nope'",
+            3,
+        ),
+        (
+            "pins:\n  exceptions:\n    - rule: unpinned-uses\n      path: x\n"
+            "      expires: 2027-01-01\n",
+            "non-empty `reason`",
+            3,
+        ),
+        (
+            "pins:\n  exceptions:\n    - rule: unpinned-uses\n      path: x\n      reason: r\n"
+            "      expires: soon\n",
+            "`expires` must be a date",
+            6,
+        ),
+        (
+            "pins:\n  exceptions:\n    - rule: unpinned-uses\n      rule: parse-error\n",
+            "duplicate key 'rule'",
+            4,
+        ),
         ("pins:\n  exceptions: {}\n", "must be a list", 2),
         ("pins: [\n", "YAML syntax error", 2),
     ],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import os
 from collections.abc import Iterable
@@ -72,29 +73,39 @@ def classify(path: Path, rel_in_repo: str) -> FileKind | None:
     return None
 
 
-def discover(
-    roots: Iterable[Path],
-    base: Path,
-    include: tuple[str, ...] = (),
-    exclude: tuple[str, ...] = (),
-    policy_exclude: tuple[str, ...] = (),
-) -> Discovery:
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """Which files to read: command-line globs, and the policy's excludes (relative to its root)."""
+
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    policy_exclude: tuple[str, ...] = ()
+    policy_root: Path | None = None
+
+    def wanted(self, rel: str, rel_in_repo: str) -> bool:
+        """Whether the command-line globs select this file."""
+        names = (rel, rel_in_repo)
+        if self.include and not any(_matches(n, self.include) for n in names):
+            return False
+        return not (self.exclude and any(_matches(n, self.exclude) for n in names))
+
+    def excluded_by_policy(self, path: Path, rel: str) -> bool:
+        """Whether the policy's `pins.exclude` covers this file."""
+        if not self.policy_exclude:
+            return False
+        names = [rel]
+        if self.policy_root is not None:
+            with contextlib.suppress(ValueError):
+                names.append(path.absolute().relative_to(self.policy_root.resolve()).as_posix())
+        return any(_matches(n, self.policy_exclude) for n in names)
+
+
+def discover(roots: Iterable[Path], base: Path, filters: Filters | None = None) -> Discovery:
     """Walk ``roots``; classify each file relative to its root; report paths relative to base."""
-    found = Discovery()
-    seen: set[Path] = set()
+    walk = _Walk(base, filters or Filters())
     for root in roots:
         if root.is_file():
-            _consider(
-                root,
-                root.parent,
-                base,
-                include,
-                exclude,
-                policy_exclude,
-                found,
-                seen,
-                explicit=True,
-            )
+            walk.consider(root, _repo_relative(root, root.parent))
             continue
         for directory, dirnames, filenames in os.walk(root, followlinks=False):
             current = Path(directory)
@@ -104,48 +115,47 @@ def discover(
                 if name in SKIP_DIRS:
                     continue
                 if child.is_symlink():
-                    found.skipped.append((relative(child, base), "symbolic link to a directory"))
+                    walk.skip(child, "symbolic link to a directory")
                     continue
                 kept.append(name)
             dirnames[:] = kept
             for name in sorted(filenames):
-                _consider(current / name, root, base, include, exclude, policy_exclude, found, seen)
-    found.files.sort(key=lambda item: item[1])
-    return found
+                path = current / name
+                walk.consider(path, path.relative_to(root).as_posix())
+    walk.found.files.sort(key=lambda item: item[1])
+    return walk.found
 
 
-def _consider(
-    path: Path,
-    root: Path,
-    base: Path,
-    include: tuple[str, ...],
-    exclude: tuple[str, ...],
-    policy_exclude: tuple[str, ...],
-    found: Discovery,
-    seen: set[Path],
-    *,
-    explicit: bool = False,
-) -> None:
-    rel_in_repo = path.relative_to(root).as_posix() if not explicit else path.name
-    rel = relative(path, base)
-    if include and not (_matches(rel, include) or _matches(rel_in_repo, include)):
-        return
-    if exclude and (_matches(rel, exclude) or _matches(rel_in_repo, exclude)):
-        return
-    kind = classify(path, _repo_relative(path, root) if explicit else rel_in_repo)
-    if kind is None:
-        return
-    if policy_exclude and (_matches(rel, policy_exclude) or _matches(rel_in_repo, policy_exclude)):
-        found.skipped.append((rel, "excluded by `pins.exclude` in the policy file"))
-        return
-    if path.is_symlink():
-        found.skipped.append((rel, "symbolic link (not followed)"))
-        return
-    resolved = path.resolve()
-    if resolved in seen:
-        return
-    seen.add(resolved)
-    found.files.append((path, rel, kind))
+class _Walk:
+    """State of one discovery: what was found, skipped and already seen."""
+
+    def __init__(self, base: Path, filters: Filters) -> None:
+        self.base = base
+        self.filters = filters
+        self.found = Discovery()
+        self.seen: set[Path] = set()
+
+    def skip(self, path: Path, why: str) -> None:
+        self.found.skipped.append((relative(path, self.base), why))
+
+    def consider(self, path: Path, rel_in_repo: str) -> None:
+        rel = relative(path, self.base)
+        if not self.filters.wanted(rel, rel_in_repo):
+            return
+        kind = classify(path, rel_in_repo)
+        if kind is None:
+            return
+        if self.filters.excluded_by_policy(path, rel):
+            self.skip(path, "excluded by `pins.exclude` in the policy file")
+            return
+        if path.is_symlink():
+            self.skip(path, "symbolic link (not followed)")
+            return
+        resolved = path.resolve()
+        if resolved in self.seen:
+            return
+        self.seen.add(resolved)
+        self.found.files.append((path, rel, kind))
 
 
 def _repo_relative(path: Path, start: Path) -> str:

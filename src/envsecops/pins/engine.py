@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from envsecops.model import Finding
-from envsecops.pins.discover import Discovery, discover, relative
+from envsecops.pins.discover import Discovery, Filters, discover, relative
 from envsecops.pins.documents import DOCUMENT_BY_KIND
 from envsecops.pins.documents.base import DocumentProblem
 from envsecops.pins.kinds import FileKind
@@ -115,9 +115,8 @@ def _run_all(work: list[tuple[Path, str, FileKind]], jobs: int) -> list[FileResu
 
 def run_pin_check(options: PinCheckOptions, policy: PinsPolicy) -> PinReport:
     """Check every discovered file, then the files they pull in, and apply the policy."""
-    found: Discovery = discover(
-        options.paths, options.base, options.include, options.exclude, policy.exclude
-    )
+    filters = Filters(options.include, options.exclude, policy.exclude, policy.root)
+    found: Discovery = discover(options.paths, options.base, filters)
     results = _run_all(found.files, options.jobs)
     done = {path.resolve() for path, _rel, _kind in found.files}
     pending = _pending_related(results, done)
@@ -133,7 +132,7 @@ def run_pin_check(options: PinCheckOptions, policy: PinsPolicy) -> PinReport:
         metrics.update(result.metrics)
         findings.extend(result.findings)
         suppressed.extend(result.suppressed)
-    findings, by_policy = apply_policy(policy, findings, options.today)
+    findings, by_policy = apply_policy(policy, findings, options.today, options.base)
     suppressed.extend(by_policy)
     findings.sort(key=Finding.sort_key)
     suppressed.sort(key=lambda s: s.finding.sort_key())

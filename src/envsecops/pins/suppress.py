@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from datetime import date
+from pathlib import Path
 
 from envsecops.model import Finding
 from envsecops.pins.source import SourceFile
@@ -64,18 +65,15 @@ def apply_inline(
 
 
 def apply_policy(
-    policy: PinsPolicy, findings: list[Finding], today: date
+    policy: PinsPolicy, findings: list[Finding], today: date, base: Path
 ) -> tuple[list[Finding], list[Suppressed]]:
     """Drop findings covered by an unexpired exception; an expired one is a finding again."""
     active: list[Finding] = []
     suppressed: list[Suppressed] = []
     for finding in findings:
+        path = policy.relative(finding.path, base)
         match = next(
-            (
-                e
-                for e in policy.exceptions
-                if e.matches(finding.rule_id, finding.path, finding.reference)
-            ),
+            (e for e in policy.exceptions if e.matches(finding.rule_id, path, finding.reference)),
             None,
         )
         if match is None:

@@ -77,6 +77,21 @@ class PinsPolicy:
     source: str | None
     exceptions: tuple[PinException, ...] = ()
     exclude: tuple[str, ...] = ()
+    root: Path | None = None
+
+    def relative(self, path: str, base: Path) -> str:
+        """A finding path (relative to ``base``) as seen from the repository owning the policy.
+
+        Exception and exclude globs are written relative to that repository's root, whatever
+        directory pin-check was started from.
+        """
+        if self.root is None:
+            return path
+        full = (base / path).resolve()
+        try:
+            return full.relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return path
 
 
 def _fail(path: str, node: Node | None, message: str) -> InputError:
@@ -111,8 +126,9 @@ def load_pins_policy(file: Path, display: str, known_rules: frozenset[str]) -> P
     root = roots[0]
     _check_keys(display, root, TOP_LEVEL_KEYS, "the policy file")
     pins = {name: value for name, _key, value in items(root)}.get("pins")
+    repo_root = file.parent.parent if file.parent.name == ".github" else file.parent
     if pins is None:
-        return PinsPolicy(source=display)
+        return PinsPolicy(source=display, root=repo_root)
     _check_keys(display, pins, PINS_KEYS, "`pins:`")
     exceptions: list[PinException] = []
     exclude: list[str] = []
@@ -127,7 +143,9 @@ def load_pins_policy(file: Path, display: str, known_rules: frozenset[str]) -> P
             if not glob or not glob.strip():
                 raise _fail(display, entry, "`pins.exclude` entries must be non-empty path globs")
             exclude.append(glob.strip())
-    return PinsPolicy(source=display, exceptions=tuple(exceptions), exclude=tuple(exclude))
+    return PinsPolicy(
+        source=display, exceptions=tuple(exceptions), exclude=tuple(exclude), root=repo_root
+    )
 
 
 def _exception(display: str, entry: Node, known_rules: frozenset[str]) -> PinException:

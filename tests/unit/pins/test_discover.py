@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from envsecops.pins.discover import discover
+from envsecops.pins.discover import Filters, discover
 from envsecops.pins.kinds import FileKind, kind_for_path
 
 
@@ -49,7 +49,9 @@ def test_discover_skips_vcs_and_vendored_trees_and_sniffs_k8s(tmp_path: Path) ->
     _write(tmp_path, "node_modules/x/action.yml")
     _write(tmp_path, ".git/action.yml")
     _write(tmp_path, "vendor/Dockerfile", "FROM x\n")
-    _write(tmp_path, "deploy/app.yaml", "apiVersion: v1\nkind: Pod\nspec: {containers: [{image: x}]}\n")
+    _write(
+        tmp_path, "deploy/app.yaml", "apiVersion: v1\nkind: Pod\nspec: {containers: [{image: x}]}\n"
+    )
     _write(tmp_path, "deploy/values.yaml", "replicas: 2\n")
     found = discover([tmp_path], tmp_path)
     assert [(rel, kind) for _p, rel, kind in found.files] == [
@@ -74,9 +76,11 @@ def test_include_exclude_and_policy_exclude(tmp_path: Path) -> None:
     _write(tmp_path, "a/action.yml")
     _write(tmp_path, "b/action.yml")
     _write(tmp_path, "tests/fixtures/action.yml")
-    only_a = discover([tmp_path], tmp_path, include=("a/*",))
+    only_a = discover([tmp_path], tmp_path, Filters(include=("a/*",)))
     assert [rel for _p, rel, _k in only_a.files] == ["a/action.yml"]
-    not_a = discover([tmp_path], tmp_path, exclude=("a/*",), policy_exclude=("tests/fixtures/**",))
+    not_a = discover(
+        [tmp_path], tmp_path, Filters(exclude=("a/*",), policy_exclude=("tests/fixtures/**",))
+    )
     assert [rel for _p, rel, _k in not_a.files] == ["b/action.yml"]
     assert dict(not_a.skipped)["tests/fixtures/action.yml"].startswith("excluded by `pins.exclude`")
 

@@ -61,3 +61,27 @@ def test_parallel_run_equals_serial_run(tmp_path: Path) -> None:
     assert serial.metrics == parallel.metrics
     assert serial.files == parallel.files
     assert len(serial.files) == 300
+
+
+def test_policy_globs_are_relative_to_the_policy_repository(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    _write(
+        repo,
+        ".github/workflows/ci.yml",
+        "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n",
+    )
+    _write(repo, "fixtures/action.yml", "runs: [\n")
+    _write(
+        repo,
+        ".github/envsecops.yml",
+        "pins:\n  exceptions:\n    - rule: unpinned-uses\n      path: .github/workflows/ci.yml\n"
+        "      reason: mirror\n      expires: 2999-01-01\n  exclude:\n    - fixtures/**\n",
+    )
+    from envsecops.pins.registry import RULES
+    from envsecops.policy.pins import load_pins_policy
+
+    policy = load_pins_policy(repo / ".github/envsecops.yml", "p", frozenset(RULES))
+    report = run_pin_check(PinCheckOptions(paths=(repo,), base=tmp_path), policy)
+    assert report.findings == []
+    assert [s.finding.path for s in report.suppressed] == ["repo/.github/workflows/ci.yml"]
+    assert report.skipped == [("repo/fixtures/action.yml", report.skipped[0][1])]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 from envsecops.model import Confidence, Finding, Severity
 from envsecops.pins.kinds import FileKind
@@ -45,13 +46,13 @@ def test_policy_exceptions_match_and_expire() -> None:
         _finding(2, ref="actions/cache@v4"),
         _finding(3, ref="actions/setup-node@v4"),
     ]
-    active, suppressed = apply_policy(policy, findings, today=date(2026, 11, 22))
+    active, suppressed = apply_policy(policy, findings, today=date(2026, 11, 22), base=Path())
     assert [(s.finding.line, s.by, s.reason) for s in suppressed] == [(1, "policy", "ok")]
     assert [f.line for f in active] == [2, 3]
     assert "expired on 2026-01-01" in active[0].message
     assert ".github/envsecops.yml:9" in active[0].message
     # the day an exception expires it still holds; the day after it does not
-    active, _ = apply_policy(policy, [_finding(1)], today=date(2027, 1, 1))
+    active, _ = apply_policy(policy, [_finding(1)], today=date(2027, 1, 1), base=Path())
     assert active == []
-    active, _ = apply_policy(policy, [_finding(1)], today=date(2027, 1, 2))
+    active, _ = apply_policy(policy, [_finding(1)], today=date(2027, 1, 2), base=Path())
     assert len(active) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from envsecops.pins.documents.base import DocumentProblem, Metrics, YamlDocument
 from envsecops.pins.kinds import FileKind
@@ -68,7 +69,21 @@ def _default_shell(node: Node | None) -> str | None:
     return scalar(get(get(get(node, "defaults"), "run"), "shell"))
 
 
-class _GitHubDocument(YamlDocument):
+def _image_ref(node: Node | None, context: str, role: str) -> ImageRef | None:
+    """An image reference, or None when there is none (absent, or the empty string).
+
+    GitHub runs no container for an empty image (the documented way to make a service
+    conditional), so an empty string names nothing to pin.
+    """
+    if node is None:
+        return None
+    value = scalar(node)
+    if value is not None and not value.strip():
+        return None
+    return ImageRef(value, node, context, role)
+
+
+class GitHubDocument(YamlDocument):
     """Shared views of workflows and actions."""
 
     uses: list[UsesRef]
@@ -92,7 +107,7 @@ class _GitHubDocument(YamlDocument):
                 counter[(kind, f"{role}_{classify_image(image.value)}")] += 1
 
 
-class WorkflowDocument(_GitHubDocument):
+class WorkflowDocument(GitHubDocument):
     """A `.github/workflows/*.yml` file."""
 
     kind = FileKind.WORKFLOW
@@ -117,28 +132,24 @@ class WorkflowDocument(_GitHubDocument):
             self.uses.extend(step_uses)
             self.scripts.extend(step_scripts)
             container = get(job, "container")
-            if container is not None:
-                image_node = (
-                    container if isinstance(container, ScalarNode) else get(container, "image")
-                )
-                if image_node is not None:
-                    self.images.append(
-                        ImageRef(scalar(image_node), image_node, f"{prefix}.container", "container")
-                    )
+            image = _image_ref(
+                container if isinstance(container, ScalarNode) else get(container, "image"),
+                f"{prefix}.container",
+                "container",
+            )
+            if image is not None:
+                self.images.append(image)
             for name, _k, service in items(get(job, "services")):
-                image_node = service if isinstance(service, ScalarNode) else get(service, "image")
-                if image_node is not None:
-                    self.images.append(
-                        ImageRef(
-                            scalar(image_node),
-                            image_node,
-                            f"{prefix}.services.{name}",
-                            "service",
-                        )
-                    )
+                image = _image_ref(
+                    service if isinstance(service, ScalarNode) else get(service, "image"),
+                    f"{prefix}.services.{name}",
+                    "service",
+                )
+                if image is not None:
+                    self.images.append(image)
 
 
-class ActionDocument(_GitHubDocument):
+class ActionDocument(GitHubDocument):
     """An `action.yml`: composite steps, or a Docker action's image."""
 
     kind = FileKind.ACTION
@@ -151,13 +162,28 @@ class ActionDocument(_GitHubDocument):
         self.uses = []
         self.images = []
         self.scripts = []
+        self.dockerfile: str | None = None
         if self.using == "composite":
             self.uses, self.scripts = _steps(get(runs, "steps"), "runs", None)
         elif self.using == "docker":
             image_node = get(runs, "image")
             value = scalar(image_node)
-            if image_node is not None and value is not None and value.startswith("docker://"):
-                self.images.append(ImageRef(value, image_node, "runs.image", "action"))
+            if value is not None and not value.strip().startswith("docker://"):
+                self.dockerfile = value.strip() or None
+            else:
+                image = _image_ref(image_node, "runs.image", "action")
+                if image is not None:
+                    self.images.append(image)
+
+    def related(self) -> list[tuple[Path, FileKind]]:
+        """A Docker action's Dockerfile, when it lies inside the action's own directory."""
+        if not self.dockerfile:
+            return []
+        folder = self.source.path.parent.resolve()
+        target = (folder / self.dockerfile).resolve()
+        if not target.is_relative_to(folder) or target == folder:
+            return []
+        return [(target, FileKind.DOCKERFILE)]
 
     def metrics(self, counter: Metrics) -> None:
         """Also count `runs.using`."""

@@ -1,0 +1,1 @@
+"""Tests over ../shared/corpus: real repositories against independently counted figures."""

@@ -1,0 +1,1 @@
+"""A loopback stand-in for the GitHub REST API that replays recorded responses."""

@@ -1,0 +1,1 @@
+"""Tests of the GitHub Actions runtime primitives."""
