@@ -15,6 +15,8 @@ import pytest
 
 from envsecops.cli.main import main
 
+pytest_plugins = ("tests.integration.github_api.fixtures",)
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -12,8 +12,6 @@ import pytest
 from tests.conftest import FIXTURES, CliResult
 from tests.integration.github_api.replay import StartServer, refused_url
 
-pytest_plugins = ("tests.integration.github_api.fixtures",)
-
 RunCli = Callable[..., CliResult]
 CASES = FIXTURES / "pin-fix"
 WORKFLOW = Path(".github/workflows/ci.yml")

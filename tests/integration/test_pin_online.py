@@ -19,8 +19,6 @@ from tests.conftest import CliResult
 from tests.integration.github_api.replay import StartServer, refused_url
 from tests.unit.pins.pin_fixtures import FIXTURES, Case, load_cases, span_text
 
-pytest_plugins = ("tests.integration.github_api.fixtures",)
-
 CASES = load_cases("pin-comment-mismatch")
 RunCli = Callable[..., CliResult]
 V410 = "94cbd2475d8107f3b4b1d20a86310378cf132490"

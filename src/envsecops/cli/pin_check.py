@@ -12,10 +12,11 @@ from envsecops.errors import ExitCode, UsageError
 from envsecops.model import Severity
 
 if TYPE_CHECKING:
-    from envsecops.pins.engine import PinCheckOptions
+    from envsecops.pins.engine import PinCheckOptions, PinReport
     from envsecops.pins.fix import FixResult
     from envsecops.pins.resolve import RefResolver
     from envsecops.policy.pins import PinsPolicy
+    from envsecops.report.context import RenderContext
 
 FORMATS = ("text", "json", "sarif", "github")
 
@@ -194,7 +195,7 @@ def _display(path: Path, base: Path) -> str:
         return path.as_posix()
 
 
-def _render(name: str, report: object, context: object) -> str:
-    from envsecops.report import RENDERER_BY_NAME
+def _render(name: str, report: PinReport, context: RenderContext) -> str:
+    from envsecops.report import renderer
 
-    return RENDERER_BY_NAME[name](report, context)  # type: ignore[arg-type]
+    return renderer(name)(report, context)

@@ -105,10 +105,12 @@ def discover(roots: Iterable[Path], base: Path, filters: Filters | None = None) 
     walk = _Walk(base, filters or Filters())
     for root in roots:
         if root.is_file():
-            walk.consider(root, _repo_relative(root, root.parent))
+            walk.consider(root, _repo_relative(root, root.parent), relative(root, base))
             continue
+        root_rel = relative(root, base)
         for directory, dirnames, filenames in os.walk(root, followlinks=False):
             current = Path(directory)
+            inner = current.relative_to(root).as_posix()
             kept = []
             for name in sorted(dirnames):
                 child = current / name
@@ -120,8 +122,9 @@ def discover(roots: Iterable[Path], base: Path, filters: Filters | None = None) 
                 kept.append(name)
             dirnames[:] = kept
             for name in sorted(filenames):
-                path = current / name
-                walk.consider(path, path.relative_to(root).as_posix())
+                rel_in_repo = name if inner == "." else f"{inner}/{name}"
+                rel = rel_in_repo if root_rel == "." else f"{root_rel}/{rel_in_repo}"
+                walk.consider(current / name, rel_in_repo, rel)
     walk.found.files.sort(key=lambda item: item[1])
     return walk.found
 
@@ -136,10 +139,11 @@ class _Walk:
         self.seen: set[Path] = set()
 
     def skip(self, path: Path, why: str) -> None:
+        """Record that ``path`` was passed over, and why."""
         self.found.skipped.append((relative(path, self.base), why))
 
-    def consider(self, path: Path, rel_in_repo: str) -> None:
-        rel = relative(path, self.base)
+    def consider(self, path: Path, rel_in_repo: str, rel: str) -> None:
+        """Keep ``path`` if it is wanted, of a known kind, not excluded and not a link."""
         if not self.filters.wanted(rel, rel_in_repo):
             return
         kind = classify(path, rel_in_repo)

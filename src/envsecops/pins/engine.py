@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -105,6 +104,8 @@ def _run_all(work: list[tuple[Path, str, FileKind]], jobs: int) -> list[FileResu
     workers = jobs or (os.cpu_count() or 1)
     if len(work) < PARALLEL_THRESHOLD or workers < 2:
         return _check_batch(work)
+    from concurrent.futures import ProcessPoolExecutor  # only large runs pay for the import
+
     batches = [work[i : i + CHUNK] for i in range(0, len(work), CHUNK)]
     results: list[FileResult] = []
     with ProcessPoolExecutor(max_workers=workers) as pool:

@@ -22,7 +22,8 @@ import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from envsecops.pins.shell_lex import Dialect, Lexer, RawCommand, substitutions, unquote
+from envsecops.pins.shell_dialect import Dialect, unquote
+from envsecops.pins.shell_lex import Lexer, RawCommand
 
 __all__ = ["SHELLS", "Command", "Dialect", "dialect_for", "mask_expressions", "parse_script"]
 
@@ -320,7 +321,8 @@ class _Builder:
             for index, word in enumerate(raw.words):
                 if index in code_words:
                     continue  # parsed above, substitutions included
-                for body in substitutions(original[word.start : word.end], dialect):
+                for body_start, body_end in word.substitutions:
+                    body = original[body_start:body_end]
                     for inner in self.build(body, dialect, depth + 1):
                         out.append(replace(inner, start=raw.start, end=raw.end, nested=True))
             if code is None and tool in SHELLS:

@@ -1,70 +1,47 @@
 """Find command and word boundaries in a shell script, with offsets; shlex removes the quotes.
 
-`shlex` knows quoting but not positions, `$( … )`, `<( … )`, backticks or heredocs, so a
-small quote-aware scan decides where commands, words and redirections begin and end, and
-`shlex` (with the dialect's quotes and escape character) turns each word into its value.
-Nothing here raises on hostile input: an unbalanced quote makes the quote an ordinary
-character of its line (the whitespace-split fallback), an unterminated heredoc is not a
-heredoc, and an unclosed `$(` leaves the `$` as an ordinary character.
+`shlex` knows quoting but not positions, `$( … )`, `<( … )`, backquotes or heredocs, so one
+quote-aware pass decides where commands, words and redirections begin and end, and `shlex`
+(with the dialect's quotes and escape character) turns each word into its value.
+
+The pass runs in linear time on any input, which matters for a tool that reads hostile
+files: quotes and brackets are tracked on an explicit stack (no recursion), and heredoc
+delimiters are looked up in an index of the script's lines. Nothing raises. An unclosed
+quote or bracket restarts the scan at its opener with that line read as plain words (the
+whitespace-split fallback); after ``MAX_RESTARTS`` restarts the rest of the script is read
+that way. An unterminated heredoc is not a heredoc, so nothing after it is hidden.
 """
 
 from __future__ import annotations
 
 import re
-import shlex
 from dataclasses import dataclass, field
-from enum import StrEnum
 
+from envsecops.pins.shell_dialect import (
+    PLAIN,
+    REDIRECTS,
+    SYNTAX,
+    WHITESPACE,
+    Dialect,
+    LineIndex,
+    unquote,
+)
 
-class Dialect(StrEnum):
-    """The shell language a `run:` script is written in."""
+__all__ = ["Dialect", "Lexer", "RawCommand", "RawWord", "unquote"]
 
-    POSIX = "posix"
-    PWSH = "pwsh"
-    CMD = "cmd"
-
-
-@dataclass(frozen=True, slots=True)
-class _Syntax:
-    quotes: str
-    escape: str
-    escaped_quotes: str
-    comment: str
-    separators: tuple[str, ...]
-    paren_words: bool  # `( … )` is a grouped word (pwsh) rather than a subshell separator
-
-
-_SYNTAX = {
-    Dialect.POSIX: _Syntax(
-        "'\"`",
-        "\\",
-        '"',
-        "#",
-        (";;&", ";;", ";&", "&&", "||", "|&", ";", "|", "&", "(", ")"),
-        False,
-    ),
-    Dialect.PWSH: _Syntax("'\"", "`", '"', "#", ("&&", "||", ";", "|", "{", "}"), True),
-    Dialect.CMD: _Syntax('"', "^", "", "", ("&&", "||", "&", "|", "(", ")"), False),
-}
-_SPECIAL = {
-    dialect: re.compile(
-        "[^" + re.escape(" \t\r\n\f\v" + syntax.quotes + syntax.escape + "$<>&|;(){}#@*") + "]+"
-    )
-    for dialect, syntax in _SYNTAX.items()
-}
+MAX_RESTARTS = 16
 _CMD_REM = re.compile(r"(?i)(rem\b|::)")
-_REDIRECTS = ("<<<", "<<-", "&>>", "<<", "<>", "<&", ">>", ">&", ">|", "&>", "<", ">")
-_WHITESPACE = " \t\r\f\v"
-_CONTINUATION = {Dialect.POSIX: "\\\n", Dialect.PWSH: "`\n", Dialect.CMD: "^\n"}
+_SUBSTITUTIONS = ("$(", "<(", ">(")
 
 
 @dataclass(frozen=True, slots=True)
 class RawWord:
-    """A word's span in the text; ``value`` is the word after quote removal."""
+    """A word's span in the text, its value, and the spans of its command substitutions."""
 
     start: int
     end: int
     value: str
+    substitutions: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass
@@ -79,21 +56,20 @@ class RawCommand:
     redirects: list[tuple[str, str]] = field(default_factory=list)
 
 
-def unquote(raw: str, dialect: Dialect) -> str:
-    """A word's value: quotes and escapes removed (`$( … )` stays, its spaces collapsed)."""
-    continuation = _CONTINUATION[dialect]
-    raw = raw.replace(continuation, "")
-    syntax = _SYNTAX[dialect]
-    lexer = shlex.shlex(raw, posix=True)
-    lexer.whitespace_split = True
-    lexer.commenters = ""
-    lexer.quotes = syntax.quotes.replace("`", "")
-    lexer.escape = syntax.escape
-    lexer.escapedquotes = syntax.escaped_quotes
-    try:
-        return " ".join(lexer)
-    except ValueError:
-        return raw
+@dataclass(frozen=True, slots=True)
+class _Snapshot:
+    """The lexer's state just before an opener, to restart there if it never closes."""
+
+    at: int
+    words: int
+    redirects: int
+    pending: int
+    start: int
+    end: int
+    word_start: int | None
+    target_next: str | None
+    heredoc_next: bool | None
+    substitutions: int
 
 
 class Lexer:
@@ -102,8 +78,8 @@ class Lexer:
     def __init__(self, text: str, dialect: Dialect, start: int = 0, end: int | None = None) -> None:
         self.text = text
         self.dialect = dialect
-        self.syntax = _SYNTAX[dialect]
-        self.special = _SPECIAL[dialect]
+        self.syntax = SYNTAX[dialect]
+        self.plain = PLAIN[dialect]
         self.i = start
         self.n = len(text) if end is None else end
         self.commands: list[RawCommand] = []
@@ -112,6 +88,14 @@ class Lexer:
         self.target_next: str | None = None
         self.heredoc_next: bool | None = None
         self.pending: list[tuple[RawCommand, str, bool]] = []
+        # (context, opener offset, body start of an outermost substitution or -1)
+        self.stack: list[tuple[str, int, int]] = []
+        self.raw_until = -1
+        self.restarts = 0
+        self.substitutions: list[tuple[int, int]] = []
+        self.open_substitutions = 0
+        self.lines: LineIndex | None = None
+        self.snapshot = self._snapshot(start)
 
     # -- words and commands ---------------------------------------------------------------
 
@@ -127,6 +111,7 @@ class Lexer:
         start, self.word_start = self.word_start, None
         raw = self.text[start:at]
         self.current.end = at
+        substitutions, self.substitutions = tuple(self.substitutions), []
         if self.target_next is not None:
             self.current.redirects.append((self.target_next, unquote(raw, self.dialect)))
             self.target_next = None
@@ -136,7 +121,8 @@ class Lexer:
                 self.pending.append((self.current, delimiter, self.heredoc_next))
             self.heredoc_next = None
         else:
-            self.current.words.append(RawWord(start, at, unquote(raw, self.dialect)))
+            value = unquote(raw, self.dialect)
+            self.current.words.append(RawWord(start, at, value, substitutions))
 
     def _end_command(self, at: int, operator: str) -> None:
         self._end_word(at)
@@ -151,81 +137,171 @@ class Lexer:
             keep = operator == "\n" and self.current.after
             self.current = RawCommand(after=self.current.after if keep else operator)
 
-    # -- skipping quoted and nested text --------------------------------------------------
-
     def _line_end(self, at: int) -> int:
         end = self.text.find("\n", at, self.n)
         return self.n if end < 0 else end
 
-    def _skip_quote(self, at: int) -> int:
-        """Index after the quote that closes the one at ``at``, or -1."""
-        quote = self.text[at]
-        escape = self.syntax.escape
-        limit = self._line_end(at) if self.dialect is Dialect.CMD else self.n
-        j = at + 1
-        while j < limit:
-            c = self.text[j]
-            if c == quote:
-                if self.dialect is Dialect.PWSH and self.text.startswith(quote, j + 1):
-                    j += 2
-                    continue
-                return j + 1
-            if quote in self.syntax.escaped_quotes + "`" and c == escape:
-                j += 2
-                continue
-            if quote == '"' and self.dialect is not Dialect.CMD and c == "$":
-                nxt = self.text[j + 1 : j + 2]
-                if nxt in ("(", "{"):
-                    close = self._skip_group(j + 1)
-                    if close > 0:
-                        j = close
-                        continue
-            j += 1
-        return limit if self.dialect is Dialect.CMD else -1
-
-    def _skip_group(self, at: int) -> int:
-        """Index after the bracket that closes the `(` or `{` at ``at``, or -1."""
-        opening = self.text[at]
-        closing = ")" if opening == "(" else "}"
-        depth = 0
-        j = at
-        while j < self.n:
-            c = self.text[j]
-            if c == opening:
-                depth += 1
-            elif c == closing:
-                depth -= 1
-                if depth == 0:
-                    return j + 1
-            elif c in self.syntax.quotes:
-                end = self._skip_quote(j)
-                if end < 0:
-                    return -1
-                j = end
-                continue
-            elif c == self.syntax.escape:
-                j += 1
-            j += 1
-        return -1
-
     def _skip_heredocs(self, at: int) -> int:
         """Skip the bodies of heredocs opened on the line that just ended; return the new index."""
         pending, self.pending = self.pending, []
+        if self.lines is None:
+            self.lines = LineIndex(self.text, at, self.n)
         for owner, delimiter, strip_tabs in pending:
-            j = at
-            while j < self.n:
-                end = self._line_end(j)
-                line = self.text[j:end]
-                if (line.lstrip("\t") if strip_tabs else line).rstrip("\r") == delimiter:
-                    owner.heredocs.append((at, j))
-                    at = min(end + 1, self.n)
-                    break
-                j = end + 1
-            else:
+            found = self.lines.find(delimiter, strip_tabs, at)
+            if found is None:
                 return at  # unterminated: not a heredoc, so its lines are read as commands
+            owner.heredocs.append((at, found))
+            at = min(self._line_end(found) + 1, self.n)
         return at
 
-    # -- the scan -------------------------------------------------------------------------
+    # -- contexts: quotes and brackets ----------------------------------------------------
+
+    def _snapshot(self, at: int) -> _Snapshot:
+        return _Snapshot(
+            at=at,
+            words=len(self.current.words),
+            redirects=len(self.current.redirects),
+            pending=len(self.pending),
+            start=self.current.start,
+            end=self.current.end,
+            word_start=self.word_start,
+            target_next=self.target_next,
+            heredoc_next=self.heredoc_next,
+            substitutions=len(self.substitutions),
+        )
+
+    def _push(self, kind: str, at: int, width: int, body: int = -1) -> None:
+        if not self.stack:
+            self.snapshot = self._snapshot(at)
+            self._begin_word(at)
+        if body >= 0:
+            if self.open_substitutions:
+                body = -1  # record outermost substitutions only
+            else:
+                self.open_substitutions += 1
+        self.stack.append((kind, at, body))
+        self.i = at + width
+
+    def _pop(self, width: int) -> None:
+        _kind, _at, body = self.stack.pop()
+        if body >= 0:
+            self.open_substitutions -= 1
+            self.substitutions.append((body, self.i))
+        self.i += width
+
+    def _open_at(self, at: int) -> tuple[str, int, int] | None:
+        """The context a character opens here: (kind, width, body start or -1), or None."""
+        text = self.text
+        c = text[at]
+        if self.dialect is Dialect.CMD:
+            return ("dq", 1, -1) if c == '"' else None
+        two = text[at : at + 2]
+        if two == "${":
+            return "brace", 2, -1
+        if two in _SUBSTITUTIONS and (two == "$(" or self.dialect is Dialect.POSIX):
+            arithmetic = text.startswith("$((", at)
+            return "paren", 2, -1 if arithmetic else at + 2
+        if self.dialect is Dialect.PWSH:
+            if two == "@(":
+                return "paren", 2, -1
+            if two in ('@"', "@'") and text.startswith("\n", at + 2):
+                return "here" + two[1], 2, -1
+            if text[at] == "(":
+                return "paren", 1, -1
+        if c in self.syntax.quotes:
+            if c == "`":
+                return "bq", 1, at + 1
+            return ("sq" if c == "'" else "dq"), 1, -1
+        return None
+
+    def _inside(self) -> None:
+        """Advance one step inside the innermost open quote or bracket."""
+        kind = self.stack[-1][0]
+        text, i = self.text, self.i
+        if kind == "sq":
+            close = text.find("'", i, self.n)
+            if close < 0:
+                self.i = self.n
+            elif self.dialect is Dialect.PWSH and text.startswith("'", close + 1):
+                self.i = close + 2
+            else:
+                self.i = close
+                self._pop(1)
+            return
+        if kind.startswith("here"):
+            close = text.find("\n" + kind[-1] + "@", i, self.n)
+            self.i = self.n if close < 0 else close + 1
+            if close >= 0:
+                self._pop(2)
+            return
+        c = text[i]
+        escapes = kind != "dq" or '"' in self.syntax.escaped_quotes
+        if c == self.syntax.escape and escapes:
+            self.i = min(i + 2, self.n)
+            return
+        if kind == "dq":
+            self._inside_double(c)
+            return
+        if kind == "bq":
+            if c == "`":
+                self._pop(1)
+                return
+        else:
+            closing, opening = (")", "(") if kind == "paren" else ("}", "{")
+            if c == closing:
+                self._pop(1)
+                return
+            if c == opening:
+                self._push(kind, i, 1)
+                return
+            opened = self._open_at(i) if c in "$'\"`<>" else None
+            if opened is not None and not opened[0].startswith("here"):
+                self._push(opened[0], i, opened[1], opened[2])
+                return
+        match = self.plain[kind].match(text, i, self.n)
+        self.i = match.end() if match else i + 1
+
+    def _inside_double(self, c: str) -> None:
+        text, i = self.text, self.i
+        if c == '"':
+            if self.dialect is Dialect.PWSH and text.startswith('"', i + 1):
+                self.i = i + 2
+            else:
+                self._pop(1)
+            return
+        if c == "\n" and self.dialect is Dialect.CMD:
+            self.stack.pop()  # a cmd quote ends with its line
+            return
+        if self.dialect is not Dialect.CMD and text.startswith("$(", i):
+            self._push("paren", i, 2, -1 if text.startswith("$((", i) else i + 2)
+            return
+        if self.dialect is not Dialect.CMD and text.startswith("${", i):
+            self._push("brace", i, 2)
+            return
+        if c == "`" and self.syntax.backquote:
+            self._push("bq", i, 1, i + 1)
+            return
+        match = self.plain["dq"].match(text, i, self.n)
+        self.i = match.end() if match else i + 1
+
+    def _recover(self) -> None:
+        """An opener never closed: restart at it with its line (or the rest) as plain words."""
+        snapshot = self.snapshot
+        self.stack.clear()
+        self.open_substitutions = 0
+        del self.current.words[snapshot.words :]
+        del self.current.redirects[snapshot.redirects :]
+        del self.pending[snapshot.pending :]
+        del self.substitutions[snapshot.substitutions :]
+        self.current.start, self.current.end = snapshot.start, snapshot.end
+        self.word_start = snapshot.word_start
+        self.target_next = snapshot.target_next
+        self.heredoc_next = snapshot.heredoc_next
+        self.restarts += 1
+        self.raw_until = self.n if self.restarts > MAX_RESTARTS else self._line_end(snapshot.at)
+        self.i = snapshot.at
+
+    # -- the scan at the top level --------------------------------------------------------
 
     def _operator(self, at: int) -> str | None:
         for op in self.syntax.separators:
@@ -236,137 +312,93 @@ class Lexer:
         return None
 
     def _redirect(self, at: int) -> str | None:
-        for op in _REDIRECTS:
+        for op in REDIRECTS:
             if self.text.startswith(op, at):
                 if op in ("<", ">") and self.text.startswith("(", at + 1):
                     return None if self.dialect is Dialect.POSIX else op
                 return op
         return None
 
-    def _start_of_command(self) -> bool:
-        return self.word_start is None and not self.current.words
+    def _comment(self, at: int) -> int | None:
+        """The index after a comment starting at ``at`` (at a word start), or None."""
+        text = self.text
+        if self.dialect is Dialect.CMD:
+            if not self.current.words and _CMD_REM.match(text, at):
+                return self._line_end(at)
+            return None
+        if self.dialect is Dialect.PWSH and text.startswith("<#", at):
+            close = text.find("#>", at + 2, self.n)
+            return self._line_end(at) if close < 0 else close + 2
+        if text[at] == self.syntax.comment:
+            return self._line_end(at)
+        return None
 
-    def run(self) -> list[RawCommand]:  # noqa: PLR0915 - one dispatch loop reads best flat
+    def _redirection(self, at: int, redirect: str) -> None:
+        start = self.word_start
+        if start is not None and (
+            self.text[start:at].isdigit() or self.text[start:at] in ("*", "&")
+        ):
+            self.word_start = None  # a file descriptor number, not a word
+            self.substitutions = []
+        else:
+            self._end_word(at)
+        if self.current.start < 0:
+            self.current.start = at
+        if redirect in ("<<", "<<-") and self.dialect is Dialect.POSIX:
+            self.heredoc_next = redirect == "<<-"
+        else:
+            self.target_next = redirect
+        self.i = at + len(redirect)
+
+    def _top(self) -> None:
+        """Advance one step outside any quote or bracket."""
+        text, i = self.text, self.i
+        c = text[i]
+        if c == "\n":
+            self._end_command(i, "\n")
+            self.i = self._skip_heredocs(i + 1) if self.pending else i + 1
+            return
+        if c in WHITESPACE:
+            self._end_word(i)
+            self.i = i + 1
+            return
+        if c == self.syntax.escape:
+            if not text.startswith("\n", i + 1):
+                self._begin_word(i)
+            self.i = min(i + 2, self.n)
+            return
+        if self.word_start is None:
+            after = self._comment(i)
+            if after is not None:
+                self.i = after
+                return
+        redirect = self._redirect(i) if c in "<>&" else None
+        if redirect is not None:
+            self._redirection(i, redirect)
+            return
+        operator = self._operator(i)
+        if operator is not None:
+            self._end_command(i, operator)
+            self.i = i + len(operator)
+            return
+        opened = self._open_at(i) if i >= self.raw_until else None
+        if opened is not None:
+            self._push(opened[0], i, opened[1], opened[2])
+            return
+        self._begin_word(i)
+        match = self.plain["top"].match(text, i, self.n)
+        self.i = match.end() if match else i + 1
+
+    def run(self) -> list[RawCommand]:
         """Scan the text and return its commands in order."""
-        text, syntax = self.text, self.syntax
-        while self.i < self.n:
-            i = self.i
-            c = text[i]
-            if c == "\n":
-                self._end_command(i, "\n")
-                self.i = self._skip_heredocs(i + 1) if self.pending else i + 1
-                continue
-            if c in _WHITESPACE:
-                self._end_word(i)
-                self.i = i + 1
-                continue
-            if c == syntax.escape:
-                if text.startswith("\n", i + 1):
-                    self.i = i + 2
-                    continue
-                self._begin_word(i)
-                self.i = min(i + 2, self.n)
-                continue
-            if self.word_start is None:
-                if self.dialect is Dialect.CMD and self._start_of_command():
-                    if _CMD_REM.match(text, i):
-                        self.i = self._line_end(i)
-                        continue
-                elif self.dialect is Dialect.PWSH and text.startswith("<#", i):
-                    close = text.find("#>", i + 2, self.n)
-                    self.i = self.n if close < 0 else close + 2
-                    continue
-                if syntax.comment and c == syntax.comment:
-                    self.i = self._line_end(i)
-                    continue
-            redirect = self._redirect(i) if c in "<>&" else None
-            if redirect is not None:
-                if self.word_start is not None and (
-                    text[self.word_start : i].isdigit() or text[self.word_start : i] == "*"
-                ):
-                    self.word_start = None  # a file descriptor number, not a word
+        while True:
+            while self.i < self.n:
+                if self.stack:
+                    self._inside()
                 else:
-                    self._end_word(i)
-                if self.current.start < 0:
-                    self.current.start = i
-                if redirect in ("<<", "<<-") and self.dialect is Dialect.POSIX:
-                    self.heredoc_next = redirect == "<<-"
-                else:
-                    self.target_next = redirect
-                self.i = i + len(redirect)
-                continue
-            operator = self._operator(i)
-            if operator is not None:
-                self._end_command(i, operator)
-                self.i = i + len(operator)
-                continue
-            if c in syntax.quotes:
-                self._begin_word(i)
-                end = self._skip_quote(i)
-                self.i = end if end > 0 else i + 1
-                continue
-            if c == "@" and self.dialect is Dialect.PWSH and text[i + 1 : i + 2] in ("'", '"'):
-                self.i = self._here_string(i)
-                continue
-            group = self._group_at(i)
-            if group > 0:
-                self._begin_word(i)
-                self.i = group
-                continue
-            self._begin_word(i)
-            match = self.special.match(text, i, self.n)
-            self.i = match.end() if match else i + 1
+                    self._top()
+            if not self.stack:
+                break
+            self._recover()
         self._end_command(self.n, "")
         return self.commands
-
-    def _group_at(self, at: int) -> int:
-        """End of a `$( … )`, `<( … )`, `${ … }` (or pwsh `( … )`, `@( … )`) at ``at``, or -1."""
-        text = self.text
-        two = text[at : at + 2]
-        if two in ("$(", "${", "@(") or (self.dialect is Dialect.POSIX and two in ("<(", ">(")):
-            return self._skip_group(at + 1)
-        if self.syntax.paren_words and text[at] == "(":
-            return self._skip_group(at)
-        return -1
-
-    def _here_string(self, at: int) -> int:
-        """Skip a pwsh here-string `@" … "@`; the whole thing is one word."""
-        quote = self.text[at + 1]
-        self._begin_word(at)
-        close = self.text.find("\n" + quote + "@", at + 2, self.n)
-        return self.n if close < 0 else close + 3
-
-
-def substitutions(raw: str, dialect: Dialect) -> list[str]:
-    """The bodies of `$( … )`, `<( … )`, `>( … )` and backquotes in a word, outermost first.
-
-    These run as commands too (`v=$(curl … | sh)`); single-quoted text is skipped.
-    """
-    if "(" not in raw and "`" not in raw:
-        return []
-    scanner = Lexer(raw, dialect)
-    bodies: list[str] = []
-    i = 0
-    while i < len(raw):
-        c = raw[i]
-        if c == "'" and dialect is not Dialect.CMD:
-            close = raw.find("'", i + 1)
-            i = len(raw) if close < 0 else close + 1
-            continue
-        if c == "\\" and dialect is Dialect.POSIX:
-            i += 2
-            continue
-        if raw.startswith(("$(", "<(", ">("), i) and not raw.startswith("$((", i):
-            end = scanner._skip_group(i + 1)
-            if end > 0:
-                bodies.append(raw[i + 2 : end - 1])
-                i = end
-                continue
-        if c == "`" and dialect is Dialect.POSIX:
-            close = raw.find("`", i + 1)
-            if close > 0:
-                bodies.append(raw[i + 1 : close])
-                i = close + 1
-                continue
-        i += 1
-    return bodies

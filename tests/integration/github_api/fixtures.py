@@ -1,7 +1,7 @@
 """The `github_api` pytest fixture: start replay servers by scenario, with no ambient token.
 
-Load it in a test module with ``pytest_plugins = ("tests.integration.github_api.fixtures",)``
-and ask for it by name; every server it started is stopped after the test.
+Loaded for every test by ``pytest_plugins`` in tests/conftest.py.
+Ask for it by name; every server it started is stopped after the test.
 """
 
 from __future__ import annotations

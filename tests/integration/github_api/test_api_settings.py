@@ -8,8 +8,6 @@ from envsecops.errors import ExitCode, InfraError, UsageError
 from envsecops.gh.api import DEFAULT_API_URL, ApiSettings, api_call, api_settings, build_client
 from tests.integration.github_api.replay import StartServer
 
-pytest_plugins = ("tests.integration.github_api.fixtures",)
-
 
 def test_defaults_are_github_com_and_anonymous() -> None:
     settings = api_settings(None, {})

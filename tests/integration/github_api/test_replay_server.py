@@ -12,8 +12,6 @@ import requests
 from tests.fixtures.github_api import make_fixtures as generator
 from tests.integration.github_api.replay import FIXTURES, ReplayServer, Scenario, StartServer
 
-pytest_plugins = ("tests.integration.github_api.fixtures",)
-
 
 def test_recorded_fixtures_are_what_the_generator_writes(tmp_path: Path) -> None:
     assert generator.main(["--check"]) == 0

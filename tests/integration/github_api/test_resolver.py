@@ -17,8 +17,6 @@ from envsecops.pins.resolve import (
 )
 from tests.integration.github_api.replay import StartServer
 
-pytest_plugins = ("tests.integration.github_api.fixtures",)
-
 V421 = "f540a503e61f9ac4ab52b6f497ebac8a5d311d60"
 V410 = "94cbd2475d8107f3b4b1d20a86310378cf132490"
 SETUP_530 = "cfd1a5beffa5b250408a52e533072db0087c22c8"

@@ -143,3 +143,18 @@ def test_k8s_metrics_over_documents() -> None:
         "image_no_digest_tagged": 1,
         "image_variable": 1,
     }
+
+
+def test_crd_schema_with_a_containers_property_is_not_a_pod_spec() -> None:
+    text = (
+        "apiVersion: apiextensions.k8s.io/v1\n"
+        "kind: CustomResourceDefinition\n"
+        "spec:\n"
+        "  versions:\n"
+        "    - schema:\n"
+        "        openAPIV3Schema:\n"
+        "          properties:\n"
+        "            containers: {type: array, items: {type: object}}\n"
+        "            image: {type: string}\n"
+    )
+    assert _metrics(_k8s(text)) == {"files": 1}

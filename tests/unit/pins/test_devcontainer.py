@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -28,7 +29,10 @@ def _document(text: str, rel: str = ".devcontainer/devcontainer.json") -> Devcon
 @pytest.mark.parametrize(
     ("text", "kind", "line", "column"),
     [
-        ('{\n  "image": "a",\n  "features": {,}\n}\n', "parse-error", 3, 17),
+        ('{\n  "image": "a",\n  "features": {,}\n}\n', "parse-error", 3, 16),
+        ("{'image': 'a'}", "parse-error", 1, 2),
+        ('{"a": [1,,]}', "parse-error", 1, 10),
+        ('{"a": NaN}', "parse-error", 1, 7),
         ('{\n  "image": "a",\n  // "image": "c"\n  "image": "b"\n}\n', "duplicate-key", 4, 3),
         ('["not", "an", "object"]\n', "parse-error", 1, 1),
         ('{"image": 3}\n', "parse-error", 1, 2),
@@ -43,6 +47,24 @@ def test_errors_have_positions(text: str, kind: str, line: int, column: int) -> 
     with pytest.raises(DocumentProblem) as caught:
         _document(text)
     assert (caught.value.kind, caught.value.line, caught.value.column) == (kind, line, column)
+
+
+def test_jsonc_trailing_commas_and_comments_are_accepted() -> None:
+    text = '{\n  "image": "a:1", /* c */\n  "features": {"x/y:1": {},},  // c\n}\n'
+    document = _document(text)
+    assert document.image is not None
+    assert (document.image.line, document.image.column) == (2, 12)
+    assert [(f.line, f.column) for f in document.features] == [(3, 16)]
+
+
+def test_megabyte_file_parses_quickly() -> None:
+    body = ",\n".join(f'    "k{i}": ["{"y" * 40}", 1, true, null]' for i in range(25_000))
+    text = '{\n  // big\n  "image": "a:1",\n  "customizations": {\n' + body + ",\n  },\n}\n"
+    assert len(text) > 1_000_000
+    started = time.perf_counter()
+    document = _document(text)
+    assert time.perf_counter() - started < 2.0
+    assert document.image is not None
 
 
 def test_mask_comments_keeps_offsets_and_strings() -> None:

@@ -73,7 +73,10 @@ def test_backtick_escape_directive() -> None:
     text = "# escape=`\nFROM alpine:3.19 `\n  AS base\nRUN dir C:\\\nFROM evil:1\n"
     reader = read_dockerfile(text)
     assert reader.escape == "`"
-    assert _froms(text) == [(2, "alpine:3.19", FromClass.NO_DIGEST), (5, "evil:1", FromClass.NO_DIGEST)]
+    assert _froms(text) == [
+        (2, "alpine:3.19", FromClass.NO_DIGEST),
+        (5, "evil:1", FromClass.NO_DIGEST),
+    ]
 
 
 @pytest.mark.parametrize(

@@ -51,11 +51,13 @@ def test_inline_ignores_work_in_every_kind(tmp_path: Path) -> None:
     report = _scan(
         tmp_path,
         {
-            "Dockerfile": "# envsecops: ignore[unpinned-dockerfile-from] vendor base, tracked\n"
+            "Dockerfile": "# syntax=docker/dockerfile:1 # envsecops: ignore[unpinned-dockerfile-"
+            "syntax] Docker's own frontend\n"
+            "# envsecops: ignore[unpinned-dockerfile-from] vendor base, tracked\n"
             "FROM vendor/base:1\n",
             "requirements.txt": "six==1.16.0  # envsecops: ignore[requirements-without-hash] "
             "wheel-less\n",
-            ".devcontainer/devcontainer.json": '{\n  // envsecops: ignore[unpinned-devcontainer-'
+            ".devcontainer/devcontainer.json": "{\n  // envsecops: ignore[unpinned-devcontainer-"
             'image] local only\n  "image": "a:1"\n}\n',
             "compose.yml": "services:\n  a:\n    image: b:1  # envsecops: ignore[unpinned-"
             "compose-image] dev only\n",
@@ -67,6 +69,7 @@ def test_inline_ignores_work_in_every_kind(tmp_path: Path) -> None:
         "unpinned-compose-image",
         "unpinned-devcontainer-image",
         "unpinned-dockerfile-from",
+        "unpinned-dockerfile-syntax",
     ]
 
 

@@ -96,9 +96,7 @@ def test_devcontainer_builds_and_composes_are_scanned(tmp_path: Path) -> None:
     assert _by_rule(report, "unpinned-dockerfile-from") == [
         ("docker/devcontainer.df", 2, "mcr.microsoft.com/devcontainers/python:3.12-bookworm")
     ]
-    assert _by_rule(report, "unpinned-compose-image") == [
-        ("docker/services.yml", 3, "postgres:16")
-    ]
+    assert _by_rule(report, "unpinned-compose-image") == [("docker/services.yml", 3, "postgres:16")]
     assert _by_rule(report, "missing-include") == [
         (".devcontainer/devcontainer.json", 7, "missing-compose.yml")
     ]

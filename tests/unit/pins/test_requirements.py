@@ -128,6 +128,12 @@ def test_only_the_first_include_of_a_line_counts_and_requirement_lines_ignore_it
     assert [r.text for r in document.requirements] == ["x==1"]
 
 
+def test_columns_are_those_of_the_written_line() -> None:
+    document = _document("   requests  # indented\n\t-e ./pkg\n  -r other.txt\n")
+    assert [(r.line, r.column) for r in document.requirements] == [(1, 4), (2, 5)]
+    assert [(i.line, i.column) for i in document.includes] == [(3, 6)]
+
+
 def test_exact_pins() -> None:
     text = "a==1.0\nb===1.0\nc==1.*\nd>=1,<2\ne~=1.0\n"
     assert [r.exact for r in _document(text).requirements] == [True, True, False, False, False]
@@ -154,7 +160,9 @@ def test_metrics() -> None:
 
 def test_require_hashes_file_is_still_checked_line_by_line() -> None:
     findings = run_check(
-        RequirementsWithoutHash(), FileKind.REQUIREMENTS, f"--require-hashes\na==1 --hash={HASH}\nb==2\n"
+        RequirementsWithoutHash(),
+        FileKind.REQUIREMENTS,
+        f"--require-hashes\na==1 --hash={HASH}\nb==2\n",
     )
     assert [(f.line, f.column) for f in findings] == [(3, 1)]
     assert "`--require-hashes` makes pip refuse the file" in findings[0].message

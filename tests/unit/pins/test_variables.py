@@ -47,4 +47,3 @@ def test_dollar_escape_and_origins() -> None:
     assert result.used == ["TAG=1.2"]
     assert result.defaults == ["${REG:-docker.io}"]
     assert result.substituted
-

@@ -145,9 +145,7 @@ class DevcontainerDocument(IncludingDocument):
             )
         found = []
         for feature_id in features:
-            line, column = self.json.locate(
-                json.dumps(feature_id), f"'{feature_id}'", start=max(start, 0)
-            )
+            line, column = self.json.locate(json.dumps(feature_id), start=max(start, 0))
             found.append(Feature(feature_id, classify_feature(feature_id), line, column))
         return found
 

@@ -24,6 +24,20 @@ CONTAINER_LISTS = {
     "ephemeralContainers": "ephemeral container",
 }
 NULL_TAG = "tag:yaml.org,2002:null"
+# Where each built-in workload keeps its pod spec: a container list found there must be a
+# well-formed list (else the API server rejects the object). Elsewhere, such as in a
+# CustomResourceDefinition's schema, a `containers` key may be anything and is skipped.
+POD_SPEC = {
+    "Pod": "spec",
+    "PodTemplate": "template.spec",
+    "Deployment": "spec.template.spec",
+    "StatefulSet": "spec.template.spec",
+    "DaemonSet": "spec.template.spec",
+    "ReplicaSet": "spec.template.spec",
+    "ReplicationController": "spec.template.spec",
+    "Job": "spec.template.spec",
+    "CronJob": "spec.jobTemplate.spec.template.spec",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,13 +63,13 @@ def _text(node: Node | None) -> str | None:
     return None
 
 
-def _resource(document: Node) -> tuple[str, bool]:
-    """`Kind/name` for messages, and whether the document is a Kubernetes object at all."""
+def _resource(document: Node) -> tuple[str, str | None]:
+    """`Kind/name` for messages, and the object's kind when it is a Kubernetes object."""
     kind = _text(get(document, "kind"))
     is_object = kind is not None and get(document, "apiVersion") is not None
     name = _text(get(get(document, "metadata"), "name"))
     label = f"{kind or 'document'}/{name}" if name else (kind or "document")
-    return label, is_object
+    return label, kind if is_object else None
 
 
 class K8sDocument(YamlDocument):
@@ -70,55 +84,58 @@ class K8sDocument(YamlDocument):
         except DocumentProblem as exc:
             if "{{" in source.text and exc.kind == "parse-error":
                 exc.message += (
-                    " (this looks like a Helm or other Go template: check the rendered manifests, "
-                    "e.g. `helm template … | envsecops pin-check`, and exclude the templates)"
+                    " (this looks like a Helm or other Go template: render it, e.g. "
+                    "`helm template … > rendered.yaml`, pin-check the output, and exclude the "
+                    "templates with `pins.exclude`)"
                 )
             raise
         self.images: list[ContainerImage] = []
         for number, document in enumerate(self.roots, start=1):
-            label, strict = _resource(document)
+            label, kind = _resource(document)
             prefix = label if len(self.roots) == 1 else f"{label} (document {number})"
-            self._walk(document, prefix, "", strict)
+            self._walk(document, prefix, kind)
 
-    def _walk(self, root: Node, resource: str, start: str, strict: bool) -> None:
+    def _walk(self, root: Node, resource: str, kind: str | None) -> None:
         """Find container lists anywhere below ``root``, iteratively (depth is already capped).
 
         A nested object with its own `apiVersion` and `kind` (a `List` item) names itself.
         """
-        stack: list[tuple[Node, str, str, bool]] = [(root, start, resource, strict)]
+        stack: list[tuple[Node, str, str, str | None]] = [(root, "", resource, kind)]
         seen: set[int] = set()
         while stack:
-            node, path, owner, owner_strict = stack.pop()
+            node, path, owner, owner_kind = stack.pop()
             if id(node) in seen:
                 continue
             seen.add(id(node))
             if isinstance(node, SequenceNode):
                 stack.extend(
-                    (child, f"{path}[{i}]", owner, owner_strict)
-                    for i, child in enumerate(node.value)
+                    (child, f"{path}[{i}]", owner, owner_kind) for i, child in enumerate(node.value)
                 )
                 continue
             if not isinstance(node, MappingNode):
                 continue
             if node is not root:
-                label, is_object = _resource(node)
-                if is_object:
-                    owner, owner_strict, path = f"{label} in {owner}", True, ""
-            children: list[tuple[Node, str, str, bool]] = []
+                label, nested_kind = _resource(node)
+                if nested_kind is not None:
+                    owner, owner_kind, path = f"{label} in {owner}", nested_kind, ""
+            children: list[tuple[Node, str, str, str | None]] = []
             for key, value in node.value:
                 if not isinstance(key, ScalarNode):
                     continue
                 child_path = f"{path}.{key.value}" if path else str(key.value)
                 if key.value in CONTAINER_LISTS and id(value) not in seen:
                     seen.add(id(value))  # an aliased list is one set of containers
+                    spec = POD_SPEC.get(owner_kind or "")
+                    strict = spec is not None and child_path == f"{spec}.{key.value}"
                     role = CONTAINER_LISTS[key.value]
-                    self._containers(value, owner, child_path, role, owner_strict)
+                    self._containers(value, owner, child_path, role, strict)
                 elif key.value not in CONTAINER_LISTS:
-                    children.append((value, child_path, owner, owner_strict))
+                    children.append((value, child_path, owner, owner_kind))
             stack.extend(reversed(children))
         self.images.sort(key=lambda image: position(image.node))
 
     def _containers(self, node: Node, resource: str, path: str, role: str, strict: bool) -> None:
+        """Read one container list; shape errors fail closed only where a pod spec must be."""
         if isinstance(node, ScalarNode) and node.tag == NULL_TAG:
             return
         if not isinstance(node, SequenceNode):
@@ -135,7 +152,11 @@ class K8sDocument(YamlDocument):
             if image is None or (isinstance(image, ScalarNode) and image.tag == NULL_TAG):
                 continue
             if not isinstance(image, ScalarNode) or not str(image.value).strip():
-                raise _problem(image, f"`{where}.image` in {resource} must be a non-empty string")
+                if strict:
+                    raise _problem(
+                        image, f"`{where}.image` in {resource} must be a non-empty string"
+                    )
+                continue
             self.images.append(
                 ContainerImage(
                     str(image.value),

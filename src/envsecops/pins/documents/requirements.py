@@ -105,10 +105,11 @@ def _classify_url(url: str) -> tuple[Source, str | None]:
     return Source.URL, None
 
 
-def classify(line: LogicalLine, text: str, editable: bool) -> Requirement:
-    """Decide what a requirement is, as pip's install_req_from_line would."""
+def classify(line: LogicalLine, text: str, editable: bool, physical: str = "") -> Requirement:
+    """Decide what a requirement is, as pip's install_req_from_line would; ``physical`` is
+    the requirement's first line as written, to find its column."""
     hashes = tuple(line.values("--hash"))
-    column = max(line.text.find(text.split(" ", 1)[0]) + 1, 1) if text else 1
+    column = max((physical or line.text).find(text.split(" ", 1)[0]) + 1, 1) if text else 1
 
     def make(
         source: Source,
@@ -165,15 +166,17 @@ class RequirementsDocument(IncludingDocument):
         here = source.path.parent
         for line in logical_lines(source.text):
             self.require_hashes = self.require_hashes or line.has("--require-hashes")
+            physical = source.line(line.number)
             if line.args:
-                self.requirements.append(classify(line, line.args, editable=False))
+                self.requirements.append(classify(line, line.args, False, physical))
             elif line.values("--editable"):
-                self.requirements.append(classify(line, line.values("--editable")[0], True))
+                editable = line.values("--editable")[0]
+                self.requirements.append(classify(line, editable, True, physical))
             elif line.values("--requirement") or line.values("--constraint"):
                 # pip follows only the first -r of a line, or else its first -c.
                 what = "`-r` include" if line.values("--requirement") else "`-c` constraints"
                 target = (line.values("--requirement") or line.values("--constraint"))[0]
-                column = line.text.find(target) + 1 if target in line.text else 1
+                column = physical.find(target) + 1 if target in physical else 1
                 self.includes.append(
                     resolve_include(
                         source,

@@ -87,9 +87,7 @@ def built_images(commands: Sequence[LocatedCommand]) -> set[str]:
             continue
         verb, rest = _verb(command)
         if verb == "build":
-            options = parse_options(
-                rest, _BUILD_VALUE_TAG.__contains__, attached=frozenset({"-t"})
-            )
+            options = parse_options(rest, _BUILD_VALUE_TAG.__contains__, attached=frozenset({"-t"}))
             names.update(options.values("-t", "--tag"))
         elif verb == "tag" and len(rest) >= 2:
             names.add(rest[-1])

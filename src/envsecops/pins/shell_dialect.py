@@ -1,0 +1,133 @@
+"""Shell dialects for the `run:` script lexer: quoting rules, operators, unquoting, line index."""
+
+from __future__ import annotations
+
+import bisect
+import re
+import shlex
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Dialect(StrEnum):
+    """The shell language a `run:` script is written in."""
+
+    POSIX = "posix"
+    PWSH = "pwsh"
+    CMD = "cmd"
+
+
+@dataclass(frozen=True, slots=True)
+class Syntax:
+    """What is special in a dialect."""
+
+    quotes: str
+    escape: str
+    escaped_quotes: str  # quotes inside which the escape character works
+    comment: str
+    separators: tuple[str, ...]
+    paren_words: bool  # `( … )` is a grouped word (pwsh) rather than a subshell separator
+    backquote: bool  # `` `…` `` is command substitution (POSIX)
+
+
+SYNTAX = {
+    Dialect.POSIX: Syntax(
+        quotes="'\"`",
+        escape="\\",
+        escaped_quotes='"`',
+        comment="#",
+        separators=(";;&", ";;", ";&", "&&", "||", "|&", ";", "|", "&", "(", ")"),
+        paren_words=False,
+        backquote=True,
+    ),
+    Dialect.PWSH: Syntax(
+        quotes="'\"",
+        escape="`",
+        escaped_quotes='"',
+        comment="#",
+        separators=("&&", "||", ";", "|", "{", "}"),
+        paren_words=True,
+        backquote=False,
+    ),
+    Dialect.CMD: Syntax(
+        quotes='"',
+        escape="^",
+        escaped_quotes="",
+        comment="",
+        separators=("&&", "||", "&", "|", "(", ")"),
+        paren_words=False,
+        backquote=False,
+    ),
+}
+REDIRECTS = ("<<<", "<<-", "&>>", "<<", "<>", "<&", ">>", ">&", ">|", "&>", "<", ">")
+WHITESPACE = " \t\r\f\v"
+CONTINUATION = {Dialect.POSIX: "\\\n", Dialect.PWSH: "`\n", Dialect.CMD: "^\n"}
+
+
+def _plain(chars: str) -> re.Pattern[str]:
+    """A run of characters that are not in ``chars``."""
+    return re.compile("[^" + re.escape(chars) + "]+")
+
+
+def plain_runs(dialect: Dialect) -> dict[str, re.Pattern[str]]:
+    """Per context (`top`, `dq`, `bq`, `paren`, `brace`), a run of ordinary characters."""
+    syntax = SYNTAX[dialect]
+    dq_special = '"$' + syntax.escape + ("`" if syntax.backquote else "") + "\n"
+    group = syntax.quotes + syntax.escape + "$"
+    return {
+        "top": _plain(WHITESPACE + "\n" + syntax.quotes + syntax.escape + "$<>&|;(){}#@*"),
+        "dq": _plain(dq_special),
+        "bq": _plain("`\\"),
+        "paren": _plain(group + "()"),
+        "brace": _plain(group + "{}"),
+    }
+
+
+PLAIN = {dialect: plain_runs(dialect) for dialect in Dialect}
+
+
+def unquote(raw: str, dialect: Dialect) -> str:
+    """A word's value: quotes and escapes removed (`$( … )` stays, its spaces collapsed).
+
+    A word that `shlex` cannot read (an unbalanced quote) is returned as written.
+    """
+    raw = raw.replace(CONTINUATION[dialect], "")
+    syntax = SYNTAX[dialect]
+    if not any(c in raw for c in syntax.quotes + syntax.escape):
+        return raw
+    lexer = shlex.shlex(raw, posix=True)
+    lexer.whitespace_split = True
+    lexer.commenters = ""
+    lexer.quotes = syntax.quotes.replace("`", "")
+    lexer.escape = syntax.escape
+    lexer.escapedquotes = syntax.escaped_quotes.replace("`", "")
+    try:
+        return " ".join(lexer)
+    except ValueError:
+        return raw
+
+
+class LineIndex:
+    """Where each distinct line of a text starts, to find heredoc delimiters in O(log n)."""
+
+    def __init__(self, text: str, start: int, end: int) -> None:
+        self.exact: dict[str, list[int]] = {}
+        self.tabbed: dict[str, list[int]] = {}
+        position = start
+        while position <= end:
+            newline = text.find("\n", position, end)
+            stop = end if newline < 0 else newline
+            line = text[position:stop].rstrip("\r")
+            self.exact.setdefault(line, []).append(position)
+            self.tabbed.setdefault(line.lstrip("\t"), []).append(position)
+            if newline < 0:
+                break
+            position = newline + 1
+
+    def find(self, line: str, strip_tabs: bool, at: int) -> int | None:
+        """Start of the first line at or after ``at`` that reads ``line``, or None."""
+        starts = (self.tabbed if strip_tabs else self.exact).get(line)
+        if not starts:
+            return None
+        k = bisect.bisect_left(starts, at)
+        return starts[k] if k < len(starts) else None
