@@ -183,3 +183,14 @@ def test_internal_error_in_a_subprocess_prints_no_traceback(tmp_path: Path) -> N
     assert result.stderr.startswith("envsecops: error: internal error (KeyError:")
     assert "Traceback" not in result.stderr
     assert result.stdout == ""
+
+
+def test_unwritable_output_is_a_usage_error(
+    tmp_path: Path, run_cli: Callable[..., CliResult]
+) -> None:
+    (tmp_path / "action.yml").write_text("runs:\n  using: composite\n  steps: []\n")
+    result = run_cli("pin-check", "--output", tmp_path / "no" / "such" / "x.txt", tmp_path)
+    assert result.code == 2
+    assert "--output" in result.err
+    assert "cannot write the report" in result.err
+    assert "Traceback" not in result.err

@@ -121,11 +121,11 @@ def run(args: argparse.Namespace) -> int:
 
         text = stop_commands(text)  # file names and messages are untrusted: no workflow commands
     if args.output is not None:
-        args.output.write_text(text, encoding="utf-8")
+        _write(args.output, text, "--output")
     else:
         sys.stdout.write(text)
     if args.sarif_file is not None:
-        args.sarif_file.write_text(_render("sarif", report, context), encoding="utf-8")
+        _write(args.sarif_file, _render("sarif", report, context), "--sarif-file")
     if args.format == "github" and os.environ.get("GITHUB_STEP_SUMMARY"):
         from envsecops.report.pins_summary import append_summary
 
@@ -186,6 +186,16 @@ def _say(text: str) -> None:
     """One stderr line; control characters from files are escaped (no injected log lines)."""
     safe = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
     print(f"envsecops: {safe}", file=sys.stderr)
+
+
+def _write(path: Path, text: str, flag: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(
+            f"{flag} {path}: cannot write the report ({exc.strerror})",
+            fix=f"point {flag} at a writable file in an existing directory",
+        ) from exc
 
 
 def _display(path: Path, base: Path) -> str:

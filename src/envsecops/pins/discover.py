@@ -49,7 +49,8 @@ def relative(path: Path, base: Path) -> str:
 
     The last component is kept as named, so a symbolic link is reported under its own name.
     """
-    full = path.absolute().parent.resolve() / path.name
+    absolute = Path(os.path.abspath(path))  # noqa: PTH100 - normalise `.`/`..`, keep links
+    full = absolute.parent.resolve() / absolute.name
     try:
         return full.relative_to(base.resolve()).as_posix()
     except ValueError:

@@ -64,14 +64,15 @@ def split_uses(value: str) -> UsesParts:
 def classify_uses(value: str) -> UsesClass:
     """Classify a `uses:` value (a step's, a reusable workflow job's, or a composite step's).
 
-    The shape rules follow the Actions runner: `./` or `.\\` is local, `docker://` (case
+    The shape rules follow the Actions runner: `./` or `.\\` is local, and so is GitHub's
+    self-repository form `$/…` (the same repository at the same commit); `docker://` (case
     sensitive) is an image, anything else must be `owner/repo[/path]@ref` with exactly one
     `@` and at least two non-empty path segments (split on `/` or `\\`). Only a lowercase
     40-hex ref counts as a commit SHA: git prints object names in lowercase, and any other
     spelling may name a branch or tag instead.
     """
     value = value.strip()
-    if value.startswith(("./", ".\\")):
+    if value.startswith(("./", ".\\", "$/")):
         return UsesClass.LOCAL
     if value.startswith("docker://"):
         return UsesClass.DOCKER_DIGEST if IMAGE_DIGEST.search(value) else UsesClass.DOCKER_NODIGEST

@@ -6,7 +6,8 @@
 - Single-line plain scalars: the node's start column plus the offset.
 - Folded `>` scalars, quoted and multi-line plain scalars, whose value differs from the file
   text by folding and escapes: the longest leading run of the command's words that occurs in
-  the node's own lines, searched in order from the previous command.
+  the node's own lines, searched in order from the previous command (at most 64 lines and
+  a few kilobytes on, which keeps the work per command bounded).
 - Nothing found, or a command nested inside another (`bash -c '…'`): the outer command's
   position, or the node's start. A reported line is never outside the node.
 """
@@ -14,6 +15,7 @@
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -23,6 +25,8 @@ from envsecops.pins.shell import Command, Dialect, dialect_for, parse_script
 from envsecops.pins.source import SourceFile
 
 MAX_PROBE_WORDS = 8
+SEARCH_WINDOW = 64  # lines searched past the previous command: bounds the work per command
+SEARCH_CHARS = 4096  # and characters, plus four times the command's own length
 _SPACE = re.compile(r"\s")
 
 
@@ -78,17 +82,26 @@ class _Locator:
         return None
 
     def _search(self, command: Command) -> tuple[int, int] | None:
-        first_line = self.text[command.start : command.end].split("\n", 1)[0].rstrip("\\` ")
-        cuts = [m.start() for m in _SPACE.finditer(first_line)][: MAX_PROBE_WORDS - 1]
+        segment = self.text[command.start : command.end]
+        newline = segment.find("\n")
+        first_line = (segment if newline < 0 else segment[:newline]).rstrip("\\` ")
+        spaces = (m.start() for m in _SPACE.finditer(first_line))
+        cuts = list(itertools.islice(spaces, MAX_PROBE_WORDS - 1))
         probes = [first_line, *(first_line[:cut] for cut in reversed(cuts))]
+        reach = SEARCH_CHARS + 4 * len(first_line)
         row, col = self.cursor
         for probe in probes:
             if not probe.strip():
                 continue
-            for line in range(row, self.last + 1):
-                found = self.lines[line].find(probe, col if line == row else 0)
+            budget = reach
+            for line in range(row, min(self.last, row + SEARCH_WINDOW) + 1):
+                start = col if line == row else 0
+                found = self.lines[line].find(probe, start, start + budget)
                 if found >= 0:
                     return line, found
+                budget -= len(self.lines[line]) - start
+                if budget <= 0:
+                    break
         return None
 
     def locate(self, command: Command) -> Location:

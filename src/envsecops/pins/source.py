@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 from envsecops.pins.kinds import FileKind
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
+LINE_BREAK = re.compile("\r\n|[\n\r\x85\u2028\u2029]")
 
 
 class SourceError(Exception):
@@ -62,8 +64,16 @@ class SourceFile:
 
     @cached_property
     def lines(self) -> list[str]:
-        """The text split into lines without line endings."""
-        return self.text.splitlines()
+        """The text split into lines without line endings.
+
+        Only the breaks YAML (libyaml) counts are breaks here, so that line numbers from the
+        parsers and the lines read for comments and ignores agree; ``str.splitlines`` would
+        also split on form feeds and other separators that no parser counts.
+        """
+        lines = LINE_BREAK.split(self.text)
+        if lines and lines[-1] == "":
+            lines.pop()
+        return lines
 
     def line(self, number: int) -> str:
         """Line ``number`` (1-based), or '' when out of range."""

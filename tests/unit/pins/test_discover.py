@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from envsecops.pins.discover import Filters, discover
 from envsecops.pins.kinds import FileKind, kind_for_path
 
@@ -92,3 +94,13 @@ def test_a_single_file_is_classified_from_its_repository_root(tmp_path: Path) ->
     assert [(rel, kind) for _p, rel, kind in found.files] == [
         (".github/workflows/ci.yml", FileKind.WORKFLOW)
     ]
+
+
+def test_paths_are_relative_to_the_base_whatever_the_spelling_of_the_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _write(tmp_path, "sub/action.yml")
+    monkeypatch.chdir(tmp_path / "sub")
+    for root in (Path(), Path("../sub"), tmp_path / "sub"):
+        found = discover([root], tmp_path)
+        assert [rel for _p, rel, _k in found.files] == ["sub/action.yml"], root

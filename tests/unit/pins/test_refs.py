@@ -44,6 +44,8 @@ DIGEST = "beefdbd8a1da6d2915566fde36db9db0b524eb737fc57cd1367effd16dc0d06d"
         ("./", UsesClass.LOCAL),
         ("./.github/actions/setup", UsesClass.LOCAL),
         (".\\windows", UsesClass.LOCAL),
+        # GitHub's self-repository form: this repository at this workflow's own commit.
+        ("$/.github/actions/setup", UsesClass.LOCAL),
         ("docker://alpine:3.20", UsesClass.DOCKER_NODIGEST),
         (f"docker://alpine@sha256:{DIGEST}", UsesClass.DOCKER_DIGEST),
         (f"docker://alpine@sha256:{DIGEST.upper()}", UsesClass.DOCKER_NODIGEST),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
@@ -331,3 +333,40 @@ def test_positions_never_leave_the_scalar(body: str, style: str) -> None:
     end_line = node.end_mark.line + (1 if node.end_mark.column else 0)
     for lc in script_commands(document.scripts[0], source):
         assert node.start_mark.line + 1 <= lc.at.line <= end_line
+
+
+HOSTILE = {
+    "unclosed substitutions in a quote": '"' + "$(" * 10000,
+    "quote and substitution chains": '"$(' * 10000,
+    "unclosed substitutions": "$(" * 10000,
+    "unclosed braces": "${" * 10000,
+    "substitution quote mix": '$("' * 10000,
+    "unterminated heredocs": "".join(f"cat <<X{i}\n" for i in range(10000)),
+    "deep parentheses": "(" * 10000 + ")" * 10000,
+    "odd quotes": "'" * 10001,
+    "backquotes": "`" * 10001,
+    "here-strings": '@"\n' * 10000,
+    "escapes in a quote": '"' + "\\" * 20001,
+}
+
+
+@pytest.mark.parametrize("dialect", list(Dialect))
+@pytest.mark.parametrize("text", HOSTILE.values(), ids=HOSTILE.keys())
+def test_hostile_scripts_parse_in_linear_time(text: str, dialect: Dialect) -> None:
+    started = time.perf_counter()
+    commands = parse_script(text, dialect)
+    elapsed = time.perf_counter() - started
+    assert all(0 <= c.start <= c.end <= len(text) for c in commands)
+    # Quadratic scanning took 10 s and more on these inputs; linear takes a fraction of one.
+    assert elapsed < 5, f"{elapsed:.1f} s"
+
+
+def test_an_unclosed_opener_costs_only_its_line() -> None:
+    script = 'echo "$(unclosed\npip install x\necho ${oops\nnpm i'
+    assert ("pip", ("install", "x")) in tools(script)
+    assert ("npm", ("i",)) in tools(script)
+
+
+def test_after_many_unclosed_openers_the_rest_is_read_as_plain_words() -> None:
+    script = "\n".join(["echo $(oops"] * 40 + ["pip install late 'quoted arg'"])
+    assert ("pip", ("install", "late", "'quoted", "arg'")) in tools(script)
