@@ -84,6 +84,42 @@ def plain_runs(dialect: Dialect) -> dict[str, re.Pattern[str]]:
 
 
 PLAIN = {dialect: plain_runs(dialect) for dialect in Dialect}
+_OPERATOR_START = {d: frozenset(op[0] for op in SYNTAX[d].separators) for d in Dialect}
+# Words whose quoting is plain pairs of quotes with no escapes inside: `shlex`
+# would only drop the quote characters, which this does without its per-character loop.
+_SIMPLE_QUOTING = {
+    Dialect.POSIX: re.compile(r"""(?:[^'"\\`]|'[^']*'|"[^"\\`]*")*"""),
+    Dialect.PWSH: re.compile(r"""(?:[^'"`]|'[^']*'|"[^"`]*")*"""),
+    Dialect.CMD: re.compile(r"""(?:[^"^]|"[^"]*")*"""),
+}
+_QUOTED = {
+    Dialect.POSIX: re.compile(r"'([^']*)'|\"([^\"]*)\""),
+    Dialect.PWSH: re.compile(r"'([^']*)'|\"([^\"]*)\""),
+    Dialect.CMD: re.compile(r"()\"([^\"]*)\""),
+}
+
+
+def operator_at(text: str, at: int, dialect: Dialect) -> str | None:
+    """The command separator starting at ``at`` (`&&`, `|`, `;`…), or None."""
+    if text[at] not in _OPERATOR_START[dialect]:
+        return None
+    for op in SYNTAX[dialect].separators:
+        if text.startswith(op, at):
+            return None if op == "&" and text.startswith(">", at + 1) else op
+    return None
+
+
+def redirect_at(text: str, at: int, dialect: Dialect) -> str | None:
+    """The redirection operator starting at ``at`` (`>`, `2>&1`'s `>&`, `<<`…), or None.
+
+    In POSIX shells `<(` and `>(` are process substitutions, not redirections.
+    """
+    for op in REDIRECTS:
+        if text.startswith(op, at):
+            if op in ("<", ">") and text.startswith("(", at + 1):
+                return None if dialect is Dialect.POSIX else op
+            return op
+    return None
 
 
 def unquote(raw: str, dialect: Dialect) -> str:
@@ -95,6 +131,8 @@ def unquote(raw: str, dialect: Dialect) -> str:
     syntax = SYNTAX[dialect]
     if not any(c in raw for c in syntax.quotes + syntax.escape):
         return raw
+    if _SIMPLE_QUOTING[dialect].fullmatch(raw):
+        return _QUOTED[dialect].sub(lambda m: m.group(1) or m.group(2) or "", raw)
     lexer = shlex.shlex(raw, posix=True)
     lexer.whitespace_split = True
     lexer.commenters = ""

@@ -19,11 +19,12 @@ from dataclasses import dataclass, field
 
 from envsecops.pins.shell_dialect import (
     PLAIN,
-    REDIRECTS,
     SYNTAX,
     WHITESPACE,
     Dialect,
     LineIndex,
+    operator_at,
+    redirect_at,
     unquote,
 )
 
@@ -32,6 +33,7 @@ __all__ = ["Dialect", "Lexer", "RawCommand", "RawWord", "unquote"]
 MAX_RESTARTS = 16
 _CMD_REM = re.compile(r"(?i)(rem\b|::)")
 _SUBSTITUTIONS = ("$(", "<(", ">(")
+_BLANKS = re.compile("[" + re.escape(WHITESPACE) + "]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,22 +305,6 @@ class Lexer:
 
     # -- the scan at the top level --------------------------------------------------------
 
-    def _operator(self, at: int) -> str | None:
-        for op in self.syntax.separators:
-            if self.text.startswith(op, at):
-                if op == "&" and self.text.startswith(">", at + 1):
-                    return None
-                return op
-        return None
-
-    def _redirect(self, at: int) -> str | None:
-        for op in REDIRECTS:
-            if self.text.startswith(op, at):
-                if op in ("<", ">") and self.text.startswith("(", at + 1):
-                    return None if self.dialect is Dialect.POSIX else op
-                return op
-        return None
-
     def _comment(self, at: int) -> int | None:
         """The index after a comment starting at ``at`` (at a word start), or None."""
         text = self.text
@@ -360,7 +346,8 @@ class Lexer:
             return
         if c in WHITESPACE:
             self._end_word(i)
-            self.i = i + 1
+            match = _BLANKS.match(text, i, self.n)
+            self.i = match.end() if match else i + 1
             return
         if c == self.syntax.escape:
             if not text.startswith("\n", i + 1):
@@ -372,11 +359,11 @@ class Lexer:
             if after is not None:
                 self.i = after
                 return
-        redirect = self._redirect(i) if c in "<>&" else None
+        redirect = redirect_at(text, i, self.dialect) if c in "<>&" else None
         if redirect is not None:
             self._redirection(i, redirect)
             return
-        operator = self._operator(i)
+        operator = operator_at(text, i, self.dialect)
         if operator is not None:
             self._end_command(i, operator)
             self.i = i + len(operator)

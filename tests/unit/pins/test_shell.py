@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import shlex
 import time
 
 import pytest
@@ -11,7 +13,11 @@ from hypothesis import strategies as st
 from envsecops.pins.documents.base import DocumentProblem
 from envsecops.pins.documents.github import WorkflowDocument
 from envsecops.pins.kinds import FileKind
+from envsecops.pins.registry import CHECKS
+from envsecops.pins.rules.base import Emitter
+from envsecops.pins.rules.scripts import ScriptCheck
 from envsecops.pins.shell import Command, Dialect, dialect_for, mask_expressions, parse_script
+from envsecops.pins.shell_dialect import CONTINUATION, SYNTAX, unquote
 from envsecops.pins.shell_locate import script_commands
 from envsecops.pins.source import SourceFile
 
@@ -370,3 +376,69 @@ def test_an_unclosed_opener_costs_only_its_line() -> None:
 def test_after_many_unclosed_openers_the_rest_is_read_as_plain_words() -> None:
     script = "\n".join(["echo $(oops"] * 40 + ["pip install late 'quoted arg'"])
     assert ("pip", ("install", "late", "'quoted", "arg'")) in tools(script)
+
+
+@pytest.mark.parametrize(
+    ("script", "args"),
+    [
+        ("cat tools.txt | xargs pip install", ("install", "$(xargs)")),
+        ("xargs -n 1 -P 4 pip install < tools.txt", ("install", "$(xargs)")),
+        ("xargs -I{} pip install {}==1.0 < tools.txt", ("install", "$(xargs)==1.0")),
+        ("xargs -a tools.txt -- pip install -q", ("install", "-q", "$(xargs)")),
+    ],
+)
+def test_xargs_input_is_a_run_time_argument(script: str, args: tuple[str, ...]) -> None:
+    assert ("pip", args) in tools(script)
+
+
+def _shlex_unquote(raw: str, dialect: Dialect) -> str:
+    syntax = SYNTAX[dialect]
+    lexer = shlex.shlex(raw.replace(CONTINUATION[dialect], ""), posix=True)
+    lexer.whitespace_split = True
+    lexer.commenters = ""
+    lexer.quotes = syntax.quotes.replace("`", "")
+    lexer.escape = syntax.escape
+    lexer.escapedquotes = syntax.escaped_quotes.replace("`", "")
+    try:
+        return " ".join(lexer)
+    except ValueError:
+        return raw.replace(CONTINUATION[dialect], "")
+
+
+@settings(max_examples=500, deadline=None)  # words never hold unquoted whitespace
+@given(st.text(alphabet=st.sampled_from(list("ab'\"\\`$^x=")), max_size=12))
+@pytest.mark.parametrize("dialect", list(Dialect))
+def test_unquote_fast_path_agrees_with_shlex(dialect: Dialect, raw: str) -> None:
+    assert unquote(raw, dialect) == _shlex_unquote(raw, dialect)
+
+
+def _tokens(*groups: str) -> list[str]:
+    return [word for group in groups for word in group.split(" ")]
+
+
+_WORDS = _tokens(
+    "pip pip3 python3 -m uv pipx uvx npm yarn pnpm bun go cargo docker podman",
+    "curl wget sh bash sudo env xargs eval iex iwr install i add run pull create",
+    "get tool -c -e -o -O -r -I -t --tag --path --locked -g --pull",
+    "x x==1 x@latest x@v1.2.3 alpine:3 ./a.sh a.sh https://h/a.sh $V",
+    "${{ e }} | && ; \n ' \" $( ) ` <( <<EOF EOF > 2>&1 # \\",
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_WORDS), max_size=30), st.sampled_from(["bash", "pwsh", "cmd"]))
+def test_script_rules_never_raise(words: list[str], step_shell: str) -> None:
+    script = " ".join(words)
+    text = (
+        "on: push\njobs:\n  j:\n    runs-on: x\n    steps:\n"
+        f"      - shell: {step_shell}\n        run: {json.dumps(script)}\n"
+    )
+    source = SourceFile.from_text(".github/workflows/w.yml", FileKind.WORKFLOW, text)
+    document = WorkflowDocument(source)
+    emitter = Emitter(source.rel)
+    for check in CHECKS:
+        if isinstance(check, ScriptCheck):
+            check.run(document, emitter)
+    for finding in emitter.findings:
+        assert finding.line == 7
+        assert finding.fix

@@ -82,3 +82,7 @@ def test_built_images_match_by_tag_not_by_name() -> None:
 )
 def test_not_findings(command: str) -> None:
     assert _run(command) == []
+
+
+def test_podman_rootfs_runs_a_directory_not_an_image() -> None:
+    assert _run("podman run --rootfs ./rootfs /bin/sh") == []

@@ -189,3 +189,19 @@ def test_cli_honours_an_inline_ignore_inside_the_script(
     assert [f["rule"] for f in document["findings"]] == []
     assert [s["reason"] for s in document["suppressed"]] == ["preview build, no secrets"]
     assert result.code == 0
+
+
+def test_packages_from_xargs_are_unverifiable() -> None:
+    ((severity, confidence, message),) = _run("cat tools.txt | xargs pip install")
+    assert (severity, confidence) == (Severity.HIGH, Confidence.LOW)
+    assert "`$(xargs)`" in message
+
+
+def test_a_script_repeated_through_an_alias_is_reported_once() -> None:
+    text = (
+        "on: push\njobs:\n"
+        "  a:\n    runs-on: x\n    steps:\n      - run: &install pip install tox\n"
+        "  b:\n    runs-on: x\n    steps:\n      - run: *install\n"
+    )
+    (finding,) = run_check(UnpinnedPipInstall(), FileKind.WORKFLOW, text)
+    assert (finding.line, finding.column) == (6, 23)

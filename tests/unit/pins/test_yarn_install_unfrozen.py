@@ -80,3 +80,8 @@ def test_add_with_exact_version_is_low() -> None:
 )
 def test_not_findings(script: str) -> None:
     assert _run(script) == []
+
+
+@pytest.mark.parametrize("script", ["yarn --version", "yarn -v", "yarn --help"])
+def test_yarn_informational_flags_are_not_installs(script: str) -> None:
+    assert _run(script) == []

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from envsecops.model import Confidence, Severity
 from envsecops.pins.rules.base import Emitter, Location, Rule
 from envsecops.pins.rules.scripts import ScriptCheck, option_set
-from envsecops.pins.shell import SHELLS, Command
+from envsecops.pins.shell import SHELLS, Command, Dialect
 from envsecops.pins.shell_locate import LocatedCommand
 
 CURL_PIPE_SHELL = Rule(
@@ -53,6 +53,7 @@ _PWSH_VALUE = option_set(
 )
 _VALUE_SHORT = frozenset({"-o", "+o", "-O", "+O", "-W", "-X"})
 _SUBSTITUTED = re.compile(r"(\$\(|`|<\()\s*(?:sudo\s+(?:-\S+\s+)*)?(?:curl|wget2?)\b", re.I)
+_SCRIPTBLOCK = re.compile(r"\[scriptblock\]::create", re.IGNORECASE)
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s)'\"`]+")
 _POWERSHELL_FETCH = re.compile(
     r"\b(iwr|irm|invoke-webrequest|invoke-restmethod|downloadstring|downloadfile|curl|wget)\b",
@@ -139,7 +140,9 @@ def _runs_substitution(command: Command) -> bool:
     """Whether the command executes a download given as `$(curl …)`, `<(curl …)` or `(iwr …)`."""
     kind = interpreter_kind(command.tool)
     if kind is None:
-        return False
+        return command.dialect is Dialect.PWSH and bool(
+            _SCRIPTBLOCK.search(command.text) and _POWERSHELL_FETCH.search(command.text)
+        )
     joined = " ".join(command.args)
     if kind in ("iex", "invoke-expression"):
         return bool(_POWERSHELL_FETCH.search(joined))

@@ -26,7 +26,11 @@ def document_commands(document: Document) -> tuple[LocatedCommand, ...]:
         return cached
     commands: list[LocatedCommand] = []
     if isinstance(document, (WorkflowDocument, ActionDocument)):
+        seen: set[int] = set()
         for script in document.scripts:
+            if id(script.node) in seen:
+                continue  # a step repeated through a YAML alias is reported once
+            seen.add(id(script.node))
             commands.extend(script_commands(script, document.source))
     result = tuple(commands)
     _CACHE[document] = result

@@ -51,7 +51,7 @@ _BOOLEAN = option_set(
     "-d --detach -i --interactive -t --tty -it -ti --rm --privileged --init -P --publish-all "
     "--read-only --no-healthcheck --oom-kill-disable --sig-proxy -q --quiet "
     "--disable-content-trust --help --use-api-socket -a --all-tags --replace --no-hosts "
-    "--rmi --tls-verify --http-proxy"
+    "--rmi --tls-verify --http-proxy --env-host --read-only-tmpfs --rootfs"
 )
 _BOOLEAN_LETTERS = frozenset("ditPq")
 _PULL_VALUE = option_set("--platform --arch --os --variant --creds --authfile --cert-dir")
@@ -154,7 +154,11 @@ class UnpinnedDockerRun(ScriptCheck):
                 continue
             takes = _takes_value if verb != "pull" else _PULL_VALUE.__contains__
             options = parse_options(rest, takes, stop_at_positional=True)
-            if not options.positionals or "never" in options.values("--pull"):
+            if (
+                not options.positionals
+                or "never" in options.values("--pull")
+                or options.has("--rootfs")  # podman: the argument is a directory, not an image
+            ):
                 continue
             image = options.positionals[0]
             klass = classify_image(image)

@@ -15,8 +15,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from packaging.requirements import InvalidRequirement, Requirement
-
 from envsecops.model import Confidence, Severity
 from envsecops.pins.rules.base import Emitter, Rule
 from envsecops.pins.rules.scripts import (
@@ -101,6 +99,8 @@ def classify(spec: str) -> str:
         if _VCS.match(url) or _VCS.search(url):
             return "pinned" if _COMMIT.search(url) else "unpinned"
         return "pinned" if _HASH_FRAGMENT.search(url) else "unpinned"
+    from packaging.requirements import InvalidRequirement, Requirement  # ~20 ms: only when used
+
     try:
         requirement = Requirement(spec)
     except InvalidRequirement:
@@ -247,6 +247,8 @@ def _assess(install: Install) -> tuple[str, Severity, Confidence] | None:
 
 
 def _name(spec: str) -> str:
+    from packaging.requirements import InvalidRequirement, Requirement
+
     try:
         return Requirement(spec).name.lower()
     except InvalidRequirement:

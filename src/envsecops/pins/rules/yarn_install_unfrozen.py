@@ -37,6 +37,7 @@ YARN_INSTALL_UNFROZEN = Rule(
 
 TOOLS = frozenset({"yarn", "pnpm", "bun"})
 _INSTALL = frozenset({"install", "i"})
+_NOT_INSTALL = frozenset({"--version", "-v", "-V", "--help", "-h"})
 _FROZEN = frozenset({"--frozen-lockfile", "--immutable"})
 _UNFROZEN = frozenset({"--no-frozen-lockfile", "--no-immutable"})
 _IMMUTABLE_ENV = re.compile(r"YARN_ENABLE_IMMUTABLE_INSTALLS=(1|true)", re.IGNORECASE)
@@ -78,6 +79,8 @@ class YarnInstallUnfrozen(ScriptCheck):
                 self._add(located, emitter, tool, rest)
                 continue
             if verb is None and tool == "yarn":
+                if _NOT_INSTALL & set(command.args):
+                    continue  # `yarn --version`, `yarn --help`
                 rest = command.args  # bare `yarn` is `yarn install`
             elif verb not in _INSTALL:
                 continue
