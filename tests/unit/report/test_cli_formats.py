@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from jsonschema import Draft4Validator, Draft202012Validator  # type: ignore[import-untyped]
+from jsonschema import Draft4Validator, Draft202012Validator
 
 from envsecops.gh.commands import STEP_SUMMARY_LIMIT
 from envsecops.pins.registry import RULES

@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import unquote
 
 import pytest
-from jsonschema import Draft4Validator, Draft202012Validator  # type: ignore[import-untyped]
+from jsonschema import Draft4Validator, Draft202012Validator
 
 from envsecops.gh.commands import STEP_SUMMARY_LIMIT
 from envsecops.pins.engine import PinCheckOptions, PinReport, run_pin_check
