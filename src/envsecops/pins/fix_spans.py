@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from envsecops.pins.rules.pin_comment import comment_version
-from envsecops.syntax.yaml import MappingNode, Node, ScalarNode, SequenceNode
+from envsecops.syntax.yaml import MappingNode, Node, ScalarNode, SequenceNode, comment_start
 
 LINE_BREAKS = re.compile("[\r\n\x85\u2028\u2029]")
 SAFE_COMMENT = re.compile(r"[0-9A-Za-z][0-9A-Za-z._+/@-]{0,127}")
@@ -40,34 +40,6 @@ def _quote_style(node: ScalarNode) -> str:
     return style
 
 
-def _comment_in(rest: str, previous: str) -> tuple[int | None, bool]:
-    """Where a comment starts in ``rest`` (the line after a value); and whether a quote is open.
-
-    A `#` starts a comment only after a space or tab and outside quotes (YAML 1.2 §6.6).
-    """
-    quote: str | None = None
-    index = 0
-    while index < len(rest):
-        char = rest[index]
-        if quote == "'":
-            if char == "'" and rest[index + 1 : index + 2] == "'":
-                index += 1
-            elif char == "'":
-                quote = None
-        elif quote == '"':
-            if char == "\\":
-                index += 1
-            elif char == '"':
-                quote = None
-        elif char == "#" and previous in {" ", "\t"}:
-            return index, False
-        elif char in {"'", '"'} and previous in {" ", "\t", ",", "[", "{", ":"}:
-            quote = char
-        previous = char
-        index += 1
-    return None, quote is not None
-
-
 def value_edit(
     text: str, node: ScalarNode, old_value: str, new_value: str, comment: str | None
 ) -> SpanEdit:
@@ -90,7 +62,7 @@ def value_edit(
     found = LINE_BREAKS.search(text, end)
     line_end = found.start() if found else len(text)
     rest = text[end:line_end]
-    at, open_quote = _comment_in(rest, text[end - 1])
+    at, open_quote = comment_start(rest, text[end - 1])
     if open_quote:
         return SpanEdit(
             start, end, replacement, note="no version comment: a quoted value continues below"

@@ -27,6 +27,7 @@ __all__ = [
     "SequenceNode",
     "YamlLimits",
     "YamlProblem",
+    "comment_start",
     "compose_documents",
     "get",
     "items",
@@ -194,3 +195,31 @@ def sequence(node: Node | None) -> list[Node]:
     if isinstance(node, SequenceNode):
         return list(node.value)
     return []
+
+
+def comment_start(rest: str, previous: str = "") -> tuple[int | None, bool]:
+    """Where a comment starts in ``rest`` (the line after a value); and whether a quote is open.
+
+    A `#` starts a comment only after a space or tab and outside quotes (YAML 1.2 §6.6).
+    """
+    quote: str | None = None
+    index = 0
+    while index < len(rest):
+        char = rest[index]
+        if quote == "'":
+            if char == "'" and rest[index + 1 : index + 2] == "'":
+                index += 1
+            elif char == "'":
+                quote = None
+        elif quote == '"':
+            if char == "\\":
+                index += 1
+            elif char == '"':
+                quote = None
+        elif char == "#" and previous in {" ", "\t"}:
+            return index, False
+        elif char in {"'", '"'} and previous in {" ", "\t", ",", "[", "{", ":"}:
+            quote = char
+        previous = char
+        index += 1
+    return None, quote is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 from typing import ClassVar
 
@@ -61,3 +62,12 @@ class YamlDocument(Document):
     def root(self) -> Node | None:
         """The first document's root node."""
         return self.roots[0] if self.roots else None
+
+
+def count_images(counter: Metrics, kind: FileKind, values: Iterable[str]) -> None:
+    """Count image references as `image_total` and `image_<pin class>` for ``kind``."""
+    from envsecops.pins.refs import classify_image
+
+    for value in values:
+        counter[(kind.value, "image_total")] += 1
+        counter[(kind.value, f"image_{classify_image(value)}")] += 1

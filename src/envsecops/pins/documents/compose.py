@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from envsecops.pins.documents.base import DocumentProblem, Metrics, YamlDocument
+from envsecops.pins.documents.base import DocumentProblem, Metrics, YamlDocument, count_images
 from envsecops.pins.documents.dockerfile_model import DockerfileModel, parse_dockerfile
 from envsecops.pins.documents.related import Include, IncludingDocument, resolve_include
 from envsecops.pins.kinds import FileKind
-from envsecops.pins.refs import classify_image
 from envsecops.pins.source import SourceFile
 from envsecops.syntax.yaml import (
     MappingNode,
@@ -191,7 +190,4 @@ class ComposeDocument(YamlDocument, IncludingDocument):
     def metrics(self, counter: Metrics) -> None:
         """Count service images by pin class (`image_total`, `image_<class>`)."""
         super().metrics(counter)
-        kind = self.kind.value
-        for image in self.images:
-            counter[(kind, "image_total")] += 1
-            counter[(kind, f"image_{classify_image(image.value)}")] += 1
+        count_images(counter, self.kind, (image.value for image in self.images))

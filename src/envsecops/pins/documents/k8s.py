@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from envsecops.pins.documents.base import DocumentProblem, Metrics, YamlDocument
+from envsecops.pins.documents.base import DocumentProblem, Metrics, YamlDocument, count_images
 from envsecops.pins.kinds import FileKind
-from envsecops.pins.refs import classify_image
 from envsecops.pins.source import SourceFile
 from envsecops.syntax.yaml import MappingNode, Node, ScalarNode, SequenceNode, get, position
 
@@ -171,7 +170,4 @@ class K8sDocument(YamlDocument):
     def metrics(self, counter: Metrics) -> None:
         """Count container images by pin class (`image_total`, `image_<class>`)."""
         super().metrics(counter)
-        kind = self.kind.value
-        for image in self.images:
-            counter[(kind, "image_total")] += 1
-            counter[(kind, f"image_{classify_image(image.value)}")] += 1
+        count_images(counter, self.kind, (image.value for image in self.images))

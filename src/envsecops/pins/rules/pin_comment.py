@@ -12,7 +12,7 @@ from envsecops.pins.refs import UsesClass, classify_uses, split_uses
 from envsecops.pins.rules.base import Check, Emitter, Location, Rule
 from envsecops.pins.rules.unpinned_uses import github_uses, shorten, what_it_is
 from envsecops.pins.source import SourceFile
-from envsecops.syntax.yaml import ScalarNode, end_position, position
+from envsecops.syntax.yaml import ScalarNode, comment_start, end_position, position
 
 PIN_COMMENT = Rule(
     id="pin-comment",
@@ -35,33 +35,9 @@ BLOCK_STYLES = frozenset({"|", ">"})
 
 
 def _find_comment(rest: str) -> str | None:
-    """The text after the first YAML comment in ``rest``, which follows a value; else None.
-
-    A `#` starts a comment only after a space or tab; quoted scalars later on a flow-style
-    line are skipped, so `{uses: …, with: {x: ' #'}}` has no comment.
-    """
-    quote: str | None = None
-    previous = ""
-    index = 0
-    while index < len(rest):
-        char = rest[index]
-        if quote == "'":
-            if char == "'" and rest[index + 1 : index + 2] == "'":
-                index += 1
-            elif char == "'":
-                quote = None
-        elif quote == '"':
-            if char == "\\":
-                index += 1
-            elif char == '"':
-                quote = None
-        elif char == "#" and previous in {" ", "\t"}:
-            return rest[index + 1 :].strip()
-        elif char in {"'", '"'} and previous in {" ", "\t", ",", "[", "{", ":"}:
-            quote = char
-        previous = char
-        index += 1
-    return None
+    """The text after the first YAML comment in ``rest``, which follows a value; else None."""
+    at, _open_quote = comment_start(rest)
+    return None if at is None else rest[at + 1 :].strip()
 
 
 def pin_comment_of(source: SourceFile, uses_ref: UsesRef) -> str | None:
