@@ -74,7 +74,10 @@ def check_file(path: Path, rel: str, kind: FileKind) -> FileResult:
     metrics: Counter[tuple[str, str]] = Counter()
     related: list[tuple[Path, FileKind]] = []
     try:
-        document = DOCUMENT_BY_KIND[kind](source)
+        reader = DOCUMENT_BY_KIND.get(kind)
+        if reader is None:  # a kind discovered but never registered: fail closed, visibly
+            raise DocumentProblem("parse-error", f"pin-check has no reader for {kind.value} files")
+        document = reader(source)
     except (DocumentProblem, SourceError) as exc:
         line = getattr(exc, "line", 1)
         column = getattr(exc, "column", 1)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from envsecops.pins.engine import PinCheckOptions, run_pin_check
 from envsecops.policy.pins import PinsPolicy
 
@@ -85,3 +87,17 @@ def test_policy_globs_are_relative_to_the_policy_repository(tmp_path: Path) -> N
     assert report.findings == []
     assert [s.finding.path for s in report.suppressed] == ["repo/.github/workflows/ci.yml"]
     assert report.skipped == [("repo/fixtures/action.yml", report.skipped[0][1])]
+
+
+def test_a_kind_without_a_reader_is_a_finding_not_a_crash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from envsecops.pins import engine
+    from envsecops.pins.kinds import FileKind
+
+    _write(tmp_path, "requirements.txt", "requests==2.32.3\n")
+    readers = {k: v for k, v in engine.DOCUMENT_BY_KIND.items() if k != FileKind.REQUIREMENTS}
+    monkeypatch.setattr(engine, "DOCUMENT_BY_KIND", readers)
+    (finding,) = _run(tmp_path).findings
+    assert finding.rule_id == "parse-error"
+    assert "no reader for requirements files" in finding.message
