@@ -1,4 +1,4 @@
-"""The records every stage exchanges: plain frozen dataclasses with no I/O."""
+"""Pin-check findings: rule id, severity, confidence, location, reference, message, fix."""
 
 from __future__ import annotations
 

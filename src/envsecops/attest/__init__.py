@@ -1,0 +1,1 @@
+"""Attestations: in-toto statements about the bag, DSSE envelopes, signers and verifiers."""

@@ -1,0 +1,280 @@
+"""The bag: components and runner facts, their stable JSON form, and the env hash (no I/O)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from envsecops.canonical import digest
+
+BAG_VERSION = "1"
+
+
+class ModelError(ValueError):
+    """A record's JSON does not have the shape its type requires."""
+
+
+class ComponentKind(StrEnum):
+    """What a component is (DESIGN §2)."""
+
+    RUNNER = "runner"
+    BINARY = "binary"
+    PACKAGE = "package"
+    TOOLCHAIN = "toolchain"
+    CONFIG = "config"
+    ENV = "env"
+    ACTION = "action"
+    IMAGE = "image"
+
+
+class Status(StrEnum):
+    """Whether a component's content could be read and digested; anything but OK is evidence."""
+
+    OK = "ok"
+    UNREADABLE = "unreadable"
+    VANISHED = "vanished"
+    CHANGED = "changed-while-hashing"
+    SPECIAL = "special-file"
+    LOOP = "symlink-loop"
+    OUTSIDE = "symlink-outside-tree"
+    DIGEST_ONLY = "digest-only"
+
+
+def _str(data: Mapping[str, Any], key: str, *, optional: bool = False) -> str | None:
+    value = data.get(key)
+    if value is None and optional:
+        return None
+    if not isinstance(value, str):
+        raise ModelError(f"`{key}` must be a string, not {type(value).__name__}")
+    return value
+
+
+def _req(data: Mapping[str, Any], key: str) -> str:
+    value = _str(data, key)
+    assert value is not None  # noqa: S101 - _str raised otherwise
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Component:
+    """One item in the bag; ``volatile`` ones (per-run values) are kept but not hashed."""
+
+    kind: ComponentKind
+    name: str
+    source: str
+    version: str | None = None
+    path: str | None = None
+    digest: str | None = None
+    purl: str | None = None
+    status: Status = Status.OK
+    properties: tuple[tuple[str, str], ...] = ()
+    volatile: bool = False
+
+    def key(self) -> tuple[str, str, str, str]:
+        """Identity for sorting and drift diffs: kind, source, path, name."""
+        return (self.kind.value, self.source, self.path or "", self.name)
+
+    def prop(self, name: str) -> str | None:
+        """The value of one property, or None."""
+        return dict(self.properties).get(name)
+
+    def to_json(self) -> dict[str, Any]:
+        """Stable JSON form; None fields are omitted."""
+        out: dict[str, Any] = {"kind": self.kind.value, "name": self.name, "source": self.source}
+        for name in ("version", "path", "digest", "purl"):
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = value
+        if self.status is not Status.OK:
+            out["status"] = self.status.value
+        if self.properties:
+            out["properties"] = dict(self.properties)
+        if self.volatile:
+            out["volatile"] = True
+        return out
+
+    @classmethod
+    def from_json(cls, data: Any) -> Component:
+        """Parse and validate one component."""
+        if not isinstance(data, Mapping):
+            raise ModelError("a component must be a JSON object")
+        try:
+            kind = ComponentKind(_req(data, "kind"))
+            status = Status(data.get("status", Status.OK.value))
+        except ValueError as exc:
+            raise ModelError(str(exc)) from exc
+        props = data.get("properties", {})
+        if not isinstance(props, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in props.items()
+        ):
+            raise ModelError("`properties` must map strings to strings")
+        volatile = data.get("volatile", False)
+        if not isinstance(volatile, bool):
+            raise ModelError("`volatile` must be a boolean")
+        return cls(
+            kind=kind,
+            name=_req(data, "name"),
+            source=_req(data, "source"),
+            version=_str(data, "version", optional=True),
+            path=_str(data, "path", optional=True),
+            digest=_str(data, "digest", optional=True),
+            purl=_str(data, "purl", optional=True),
+            status=status,
+            properties=tuple(sorted(props.items())),
+            volatile=volatile,
+        )
+
+
+RUNNER_FACTS = (
+    "os",
+    "os_version",
+    "arch",
+    "kernel",
+    "image_os",
+    "image_version",
+    "runner_environment",
+    "container_image",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RunnerFacts:
+    """Facts about the runner; ``origins`` says where each came from (oidc, env, file...)."""
+
+    facts: tuple[tuple[str, str], ...] = ()
+    origins: tuple[tuple[str, str], ...] = ()
+
+    def get(self, name: str) -> str | None:
+        """One fact, or None."""
+        return dict(self.facts).get(name)
+
+    def to_json(self) -> dict[str, Any]:
+        """Stable JSON form."""
+        return {"facts": dict(self.facts), "origins": dict(self.origins)}
+
+    @classmethod
+    def from_json(cls, data: Any) -> RunnerFacts:
+        """Parse and validate runner facts."""
+        if not isinstance(data, Mapping):
+            raise ModelError("`runner` must be a JSON object")
+        pairs = []
+        for part in ("facts", "origins"):
+            value = data.get(part, {})
+            if not isinstance(value, Mapping) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+            ):
+                raise ModelError(f"`runner.{part}` must map strings to strings")
+            pairs.append(tuple(sorted(value.items())))
+        return cls(facts=pairs[0], origins=pairs[1])
+
+
+@dataclass(frozen=True, slots=True)
+class Bag:
+    """The inventory of one execution environment.
+
+    ``env_hash`` covers the runner facts and every non-volatile component; the creation
+    time, the tool version, per-run values and the skip notes are recorded but not hashed,
+    so an unchanged machine gives the same hash on every run.
+    """
+
+    runner: RunnerFacts
+    components: tuple[Component, ...]
+    created_at: str = ""
+    tool: str = ""
+    notes: tuple[str, ...] = field(default=())
+
+    @classmethod
+    def build(
+        cls,
+        runner: RunnerFacts,
+        components: Iterable[Component],
+        *,
+        created_at: str = "",
+        tool: str = "",
+        notes: Iterable[str] = (),
+    ) -> Bag:
+        """A bag with components sorted by key and exact duplicates dropped."""
+        unique = {(c.key(), c.digest, c.version): c for c in components}
+        ordered = tuple(sorted(unique.values(), key=lambda c: (c.key(), c.digest or "")))
+        return cls(runner, ordered, created_at, tool, tuple(notes))
+
+    def hashed_json(self) -> dict[str, Any]:
+        """The part of the bag that the env hash covers."""
+        return {
+            "version": BAG_VERSION,
+            "runner": dict(self.runner.facts),
+            "components": [c.to_json() for c in self.components if not c.volatile],
+        }
+
+    @property
+    def env_hash(self) -> str:
+        """`sha256:<hex>` of the canonical hashed part."""
+        return digest(self.hashed_json())
+
+    def to_json(self) -> dict[str, Any]:
+        """The full manifest (`bag.json`), env hash included."""
+        return {
+            "version": BAG_VERSION,
+            "env_hash": self.env_hash,
+            "created_at": self.created_at,
+            "tool": self.tool,
+            "runner": self.runner.to_json(),
+            "components": [c.to_json() for c in self.components],
+            "notes": list(self.notes),
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> Bag:
+        """Parse a manifest; its stated env hash must match the recomputed one."""
+        if not isinstance(data, Mapping):
+            raise ModelError("a bag must be a JSON object")
+        if data.get("version") != BAG_VERSION:
+            raise ModelError(f"unsupported bag version {data.get('version')!r}")
+        items = data.get("components")
+        notes = data.get("notes", [])
+        if not isinstance(items, list) or not isinstance(notes, list):
+            raise ModelError("`components` and `notes` must be lists")
+        if not all(isinstance(n, str) for n in notes):
+            raise ModelError("`notes` must be strings")
+        bag = cls(
+            runner=RunnerFacts.from_json(data.get("runner")),
+            components=tuple(Component.from_json(c) for c in items),
+            created_at=_str(data, "created_at", optional=True) or "",
+            tool=_str(data, "tool", optional=True) or "",
+            notes=tuple(notes),
+        )
+        if list(bag.components) != sorted(bag.components, key=lambda c: (c.key(), c.digest or "")):
+            raise ModelError("components are not in canonical order")
+        if data.get("env_hash") != bag.env_hash:
+            raise ModelError("the stated env_hash does not match the components")
+        return bag
+
+
+@dataclass(frozen=True, slots=True)
+class BagDiff:
+    """What changed between two bags, by component key."""
+
+    added: tuple[Component, ...]
+    removed: tuple[Component, ...]
+    changed: tuple[tuple[Component, Component], ...]
+
+    @property
+    def empty(self) -> bool:
+        """No difference in hashed content."""
+        return not (self.added or self.removed or self.changed)
+
+
+def diff_bags(old: Bag, new: Bag) -> BagDiff:
+    """Added, removed and changed non-volatile components from ``old`` to ``new``."""
+    before = {c.key(): c for c in old.components if not c.volatile}
+    after = {c.key(): c for c in new.components if not c.volatile}
+    added = tuple(after[k] for k in sorted(after.keys() - before.keys()))
+    removed = tuple(before[k] for k in sorted(before.keys() - after.keys()))
+    changed = tuple(
+        (before[k], after[k])
+        for k in sorted(before.keys() & after.keys())
+        if before[k].to_json() != after[k].to_json()
+    )
+    return BagDiff(added, removed, changed)
