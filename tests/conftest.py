@@ -15,7 +15,11 @@ import pytest
 
 from envsecops.cli.main import main
 
-pytest_plugins = ("tests.integration.github_api.fixtures",)
+pytest_plugins = (
+    "tests.integration.github_api.fixtures",
+    "tests.integration.moto_s3",
+    "tests.integration.oidc_issuer.fixtures",
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"

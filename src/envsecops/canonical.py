@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from typing import Any
 
 import rfc8785
@@ -10,8 +11,51 @@ import rfc8785
 PREFIX = "sha256:"
 
 
+_BMP_END = "\U00010000"
+_SAFE_INT = 2**53 - 1
+
+
+def _plain(value: Any) -> bool:
+    """Whether ``json.dumps`` already gives the JCS bytes for ``value``.
+
+    That holds for JSON made of strings, bools, None and safe integers, in objects whose keys
+    are all in the Basic Multilingual Plane (where UTF-16 and code-point order agree): the
+    escapes Python writes for control characters are the ones JCS prescribes. Floats,
+    big integers and astral keys go through the rfc8785 package instead.
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str) or item is None or isinstance(item, bool):
+            continue
+        if isinstance(item, int):
+            if -_SAFE_INT <= item <= _SAFE_INT:
+                continue
+            return False
+        if isinstance(item, dict):
+            for key, child in item.items():
+                if not isinstance(key, str) or (key and max(key) >= _BMP_END):
+                    return False
+                stack.append(child)
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+        else:
+            return False
+    return True
+
+
 def canonical_json(value: Any) -> bytes:
-    """The RFC 8785 (JCS) serialisation of ``value``: sorted keys, no spaces, UTF-8."""
+    """The RFC 8785 (JCS) serialisation of ``value``: sorted keys, no spaces, UTF-8.
+
+    A plain-JSON fast path through the C encoder gives byte-identical output (a property
+    test compares the two); anything else is serialised by the rfc8785 package.
+    """
+    if _plain(value):
+        try:
+            text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+            return text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: let rfc8785 refuse it
+            pass
     return bytes(rfc8785.dumps(value))
 
 

@@ -22,9 +22,9 @@ class Subcommand(Protocol):
 
 
 def _subcommands() -> list[Subcommand]:
-    from envsecops.cli import demo, pin_check
+    from envsecops.cli import attest, audit, demo, pin_check, record
 
-    return [pin_check, demo]
+    return [pin_check, attest, record, audit, demo]
 
 
 def build_parser() -> argparse.ArgumentParser:

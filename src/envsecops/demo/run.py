@@ -1,9 +1,10 @@
 """The local demo: pin-check a generated sample repository, check the result, outline what is next.
 
-Until the later stages land, the demo runs the one stage that exists, pin-check, on a small
-repository written to a temporary directory from the data in ``sample.py`` (so that the
-project's own tree holds no deliberately unpinned files). It succeeds only when pin-check
-reported every finding the sample was built to provoke and nothing on its clean lines.
+It runs pin-check on a small repository written to a temporary directory from the data in
+``sample.py`` (so that the project's own tree holds no deliberately unpinned files), then
+attests this machine's bag with a generated key and verifies the attestation. It succeeds
+only when pin-check reported every finding the sample was built to provoke and nothing on
+its clean lines, and the attestation verified.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import TextIO
 
 from envsecops import __version__
+from envsecops.demo.attest_step import run_attest_stage
 from envsecops.demo.sample import CLEAN, EXPECTED, FILES, UPCOMING, Clean, Expected, SampleFile
 from envsecops.errors import ExitCode
 from envsecops.model import Finding, Severity
@@ -123,15 +125,24 @@ def run_demo(out: TextIO | None = None) -> int:
         context = RenderContext(version=__version__, fail_on=Severity.LOW, policy_source=None)
         write(render_text(report, context))
         verdicts = verify(root, report)
-    write("\nWhat the sample was built to show:\n")
-    for verdict in verdicts:
-        write(f"  [{'ok' if verdict.ok else 'FAIL'}] {verdict.text}\n")
+        write("\nWhat the sample was built to show:\n")
+        for verdict in verdicts:
+            write(f"  [{'ok' if verdict.ok else 'FAIL'}] {verdict.text}\n")
+        attested = run_attest_stage(Path(temp), stream)
     write("\nStages not built yet (this demo will run them as they land):\n")
     for name, explanation in UPCOMING:
         write(f"  {name}: not built yet - will {explanation}\n")
+    write(
+        "  record-decision: built (file and S3 ledgers, `envsecops record`, `envsecops audit`);"
+        " the demo records once verify-bag produces decisions\n"
+    )
     failed = [v for v in verdicts if not v.ok]
-    if failed:
-        write(f"\ndemo: FAILED - {len(failed)} of {len(verdicts)} expectations did not hold\n")
+    if failed or not attested:
+        write(f"\ndemo: FAILED - {len(failed)} of {len(verdicts)} pin-check expectations ")
+        write(f"did not hold; attestation {'verified' if attested else 'FAILED'}\n")
         return int(ExitCode.FINDINGS)
-    write(f"\ndemo: ok - pin-check reported what it should ({len(verdicts)} expectations)\n")
+    write(
+        f"\ndemo: ok - pin-check reported what it should ({len(verdicts)} expectations) and "
+        "this machine's bag was attested and verified\n"
+    )
     return int(ExitCode.OK)

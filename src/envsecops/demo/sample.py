@@ -136,11 +136,6 @@ CLEAN: tuple[Clean, ...] = (
 
 UPCOMING: tuple[tuple[str, str], ...] = (
     (
-        "attest-runner",
-        "inventory the runner (image, tools, packages, configs, downloaded actions), "
-        "emit an SBOM and a signed in-toto attestation bound to the job",
-    ),
-    (
         "verify-bag",
         "recompute the inventory, check the signature, the binding, drift and the "
         "allowlist policy, and decide allow or deny",
@@ -149,9 +144,5 @@ UPCOMING: tuple[tuple[str, str], ...] = (
         "mint-creds",
         "exchange the job's OIDC token for short-lived cloud credentials, only on allow, "
         "stamped with the env hash and policy id",
-    ),
-    (
-        "record-decision",
-        "append every decision to a hash-chained ledger and write the job summary",
     ),
 )

@@ -17,17 +17,22 @@ from __future__ import annotations
 import os
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import TypeVar
 
 from envsecops.errors import EnvsecopsError, ExitCode
+
+T = TypeVar("T")
 
 STEP_SUMMARY_LIMIT = 1024 * 1024
 """The runner refuses to upload a step summary larger than this many bytes."""
 OUTPUTS_LIMIT = 1024 * 1024
 """GitHub keeps at most this many bytes of outputs per job; one value never may exceed it."""
+ANNOTATIONS_PER_LEVEL = 10
+"""GitHub keeps at most this many annotations of each level per step and drops the rest."""
 
 COMMAND_NAME = re.compile(r"^[a-z][a-z0-9-]*$")
 PROPERTY_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
@@ -157,6 +162,23 @@ def annotation(
         "title": title,
     }
     return workflow_command(str(level), message, properties)
+
+
+def capped_annotations(
+    items: Sequence[T],
+    render: Callable[[T], str],
+    aggregate: Callable[[int, int], str],
+    per_level: int = ANNOTATIONS_PER_LEVEL,
+) -> list[str]:
+    """One level's annotation lines, never more than GitHub keeps, the overflow aggregated.
+
+    Every item rendered when they fit; otherwise the first ``per_level - 1`` and then
+    ``aggregate(hidden, shown)``: the line that says how many more there are and where.
+    """
+    if len(items) <= per_level:
+        return [render(item) for item in items]
+    shown = [render(item) for item in items[: per_level - 1]]
+    return [*shown, aggregate(len(items) - len(shown), len(shown))]
 
 
 def add_mask(value: str) -> list[str]:

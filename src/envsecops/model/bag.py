@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from envsecops.canonical import digest
@@ -170,7 +171,7 @@ class RunnerFacts:
         return cls(facts=pairs[0], origins=pairs[1])
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Bag:
     """The inventory of one execution environment.
 
@@ -208,9 +209,9 @@ class Bag:
             "components": [c.to_json() for c in self.components if not c.volatile],
         }
 
-    @property
+    @cached_property
     def env_hash(self) -> str:
-        """`sha256:<hex>` of the canonical hashed part."""
+        """`sha256:<hex>` of the canonical hashed part (computed once: the bag is frozen)."""
         return digest(self.hashed_json())
 
     def to_json(self) -> dict[str, Any]:
@@ -264,6 +265,34 @@ class BagDiff:
     def empty(self) -> bool:
         """No difference in hashed content."""
         return not (self.added or self.removed or self.changed)
+
+    def to_json(self) -> dict[str, Any]:
+        """Stable JSON form (`drift.json`, the body of a drift ledger entry)."""
+        return {
+            "added": [c.to_json() for c in self.added],
+            "removed": [c.to_json() for c in self.removed],
+            "changed": [{"before": a.to_json(), "after": b.to_json()} for a, b in self.changed],
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> BagDiff:
+        """Parse and validate a diff."""
+        if not isinstance(data, Mapping) or not all(
+            isinstance(data.get(k), list) for k in ("added", "removed", "changed")
+        ):
+            raise ModelError("a bag diff needs `added`, `removed` and `changed` lists")
+        changed = []
+        for pair in data["changed"]:
+            if not isinstance(pair, Mapping):
+                raise ModelError("a `changed` item needs `before` and `after` components")
+            changed.append(
+                (Component.from_json(pair.get("before")), Component.from_json(pair.get("after")))
+            )
+        return cls(
+            tuple(Component.from_json(c) for c in data["added"]),
+            tuple(Component.from_json(c) for c in data["removed"]),
+            tuple(changed),
+        )
 
 
 def diff_bags(old: Bag, new: Bag) -> BagDiff:

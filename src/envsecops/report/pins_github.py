@@ -9,15 +9,22 @@ follows inside ``::stop-commands::`` so no path or message in it can act as a co
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 
-from envsecops.gh.commands import AnnotationLevel, annotation, stop_commands
+from envsecops.gh.commands import (
+    ANNOTATIONS_PER_LEVEL,
+    AnnotationLevel,
+    annotation,
+    capped_annotations,
+    stop_commands,
+)
 from envsecops.model import Finding, Severity
 from envsecops.pins.engine import PinReport
 from envsecops.pins.rules.base import Rule
 from envsecops.report import pins_text
 from envsecops.report.context import RenderContext
 
-PER_LEVEL = 10
+PER_LEVEL = ANNOTATIONS_PER_LEVEL
 """Annotations GitHub keeps per level and step; the aggregate line is one of them."""
 
 LEVEL_BY_SEVERITY = {
@@ -76,12 +83,12 @@ def annotation_lines(findings: list[Finding], rules: Mapping[str, Rule]) -> list
     lines: list[str] = []
     for level in LEVELS:
         group = sorted(by_level[level], key=lambda f: (-f.severity.rank, f.sort_key()))
-        if len(group) <= PER_LEVEL:
-            lines += [finding_annotation(f, rules) for f in group]
-            continue
-        shown = group[: PER_LEVEL - 1]
-        lines += [finding_annotation(f, rules) for f in shown]
-        lines.append(aggregate_annotation(level, len(group) - len(shown), len(shown)))
+        lines += capped_annotations(
+            group,
+            lambda f: finding_annotation(f, rules),
+            partial(aggregate_annotation, level),
+            PER_LEVEL,
+        )
     return lines
 
 

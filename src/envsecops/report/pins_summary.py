@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import unicodedata
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +15,8 @@ from envsecops.model import Finding, Severity
 from envsecops.pins.engine import PinReport
 from envsecops.pins.rules.base import Rule
 from envsecops.report.context import RenderContext
+from envsecops.report.markdown import markdown_escape as markdown_escape  # noqa: PLC0414 - re-export
+from envsecops.report.markdown import template_environment
 
 TEMPLATE = "pin-check-summary.md.j2"
 MAX_FINDING_ROWS = 300
@@ -27,46 +27,11 @@ CELL_CHARS = 300
 BUDGET = STEP_SUMMARY_LIMIT - 64 * 1024
 """Room kept free below the runner's cap for other steps' summaries in the same file."""
 
-MARKDOWN_SPECIAL = frozenset("\\`*_{}[]()<>#+-.!|~&@$")
-"""ASCII punctuation that can start Markdown, GitHub math or HTML; all are backslash-escapable."""
-FOLDED = {"\n": " ", "\r": " ", "\t": " "}
 SEVERITIES = (Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFO)
 
 
-def markdown_escape(value: object, limit: int | None = None) -> str:
-    """Escape untrusted text for a Markdown table cell or list item (the template's `md`).
-
-    Clips to ``limit`` characters, folds line breaks and tabs to spaces, makes other control
-    and invisible format characters (bidi overrides, zero-width) visible as ``⟨U+XXXX⟩``, and
-    backslash-escapes every ASCII punctuation character that Markdown or HTML could read as
-    syntax (``|`` cannot split a cell, ``<script>`` stays text, backticks open no code span).
-    """
-    text = str(value)
-    if limit is not None and len(text) > limit:
-        text = text[: max(0, limit - 1)] + "…"
-    out: list[str] = []
-    for char in text:
-        if char in MARKDOWN_SPECIAL:
-            out.append("\\" + char)
-        elif char in FOLDED:
-            out.append(FOLDED[char])
-        elif unicodedata.category(char) in {"Cc", "Cf", "Cs", "Zl", "Zp"}:
-            out.append(f"⟨U+{ord(char):04X}⟩")
-        else:
-            out.append(char)
-    return "".join(out)
-
-
-@cache
 def _environment() -> jinja2.Environment:
-    environment = jinja2.Environment(
-        loader=jinja2.PackageLoader("envsecops", "templates"),
-        autoescape=False,  # noqa: S701 - Markdown, escaped by the `md` filter instead
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-    )
-    environment.filters["md"] = markdown_escape
-    return environment
+    return template_environment()
 
 
 @dataclass(frozen=True, slots=True)

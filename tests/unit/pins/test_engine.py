@@ -93,10 +93,11 @@ def test_a_kind_without_a_reader_is_a_finding_not_a_crash(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from envsecops.pins import engine
+    from envsecops.pins.documents import DOCUMENT_BY_KIND
     from envsecops.pins.kinds import FileKind
 
     _write(tmp_path, "requirements.txt", "requests==2.32.3\n")
-    readers = {k: v for k, v in engine.DOCUMENT_BY_KIND.items() if k != FileKind.REQUIREMENTS}
+    readers = {k: v for k, v in DOCUMENT_BY_KIND.items() if k != FileKind.REQUIREMENTS}
     monkeypatch.setattr(engine, "DOCUMENT_BY_KIND", readers)
     (finding,) = _run(tmp_path).findings
     assert finding.rule_id == "parse-error"

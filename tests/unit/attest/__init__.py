@@ -1,0 +1,1 @@
+"""Tests of the attestation layer: statements, DSSE, key signing, the verification facade."""

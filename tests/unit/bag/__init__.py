@@ -1,0 +1,1 @@
+"""Tests of the inventory: catalogers, hashing, the SBOM and the syft adapter."""
