@@ -8,6 +8,7 @@ import stat
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from operator import attrgetter
 from pathlib import Path
 
 from envsecops.bag.fspaths import RootResolver, escape_name, is_within
@@ -16,10 +17,11 @@ from envsecops.bag.hashing import Hasher
 from envsecops.model.bag import Status
 
 MAX_PROBLEMS = 20  # problems listed by path; all are counted
+_NAME = attrgetter("name")
 FILE, LINK, SPECIAL, ENTER, LEAVE, PROBLEM = range(6)
 # (kind, name, host path, mode, status, detail)
 _Event = tuple[int, bytes, bytes, int, Status, str]
-_Hashed = tuple[Row, bytes]  # a file's outcome, and its listing line when it has a digest
+_Hashed = tuple[bytes, int] | Row  # a digested file's listing line and size, or why not
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +50,7 @@ class TreeDigest:
 
 def _listing(host: bytes) -> list[os.DirEntry[bytes]]:
     with os.scandir(host) as entries:
-        return sorted(entries, key=lambda entry: entry.name)
+        return sorted(entries, key=_NAME)
 
 
 def _walk(
@@ -112,11 +114,11 @@ def _file_lines(paths: list[PathLike], hook: StepHook | None, listed: bool) -> l
     out: list[_Hashed] = []
     for path in paths:
         row = hash_one(path, hook, listed=listed)
-        line = b""
-        if row[1] is not None:
+        if row[1] is None:
+            out.append(row)
+        else:
             name = os.fsencode(path).rsplit(b"/", 1)[-1]
-            line = _line("f", row[3], row[1].removeprefix("sha256:"), name)
-        out.append((row, line))
+            out.append((_line("f", row[3], row[1].removeprefix("sha256:"), name), row[2]))
     return out
 
 
@@ -124,8 +126,8 @@ def _line(kind: str, mode: int, value: str, name: bytes) -> bytes:
     return f"{kind} {stat.S_IMODE(mode):o} {value} {escape_name(name)}\n".encode()
 
 
-def _row_of(hashed: _Hashed) -> Row:
-    return hashed[0]
+def _size_of(hashed: _Hashed) -> int:
+    return hashed[1] if len(hashed) == 2 else hashed[2]
 
 
 class _Builder:
@@ -133,7 +135,7 @@ class _Builder:
 
     def __init__(self) -> None:
         self.stack: list[tuple[bytes, int, hashlib._Hash]] = [(b"", 0, hashlib.sha256())]
-        self.counts = {"files": 0, "dirs": 0, "links": 0, "nbytes": 0, "problems": 0}
+        self.files = self.dirs = self.links = self.nbytes = self.problem_count = 0
         self.problems: list[TreeProblem] = []
         self.first: Status | None = None
 
@@ -145,32 +147,33 @@ class _Builder:
         self.note(name, status, detail)
 
     def note(self, name: bytes, status: Status, detail: str) -> None:
-        self.counts["problems"] += 1
+        self.problem_count += 1
         self.first = self.first or status
         if len(self.problems) < MAX_PROBLEMS:
             rel = b"/".join([*(part for part, _m, _h in self.stack[1:]), name])
             self.problems.append(TreeProblem(escape_name(rel), status, detail))
 
     def file(self, name: bytes, hashed: _Hashed) -> None:
-        (status, _digest, size, mode, detail), line = hashed
-        if line:
-            self.counts["files"] += 1
-            self.counts["nbytes"] += size
+        if len(hashed) == 2:
+            line, size = hashed
+            self.files += 1
+            self.nbytes += size
             self.stack[-1][2].update(line)
         else:
+            status, _digest, _size, mode, detail = hashed
             self.problem(name, mode, Status(status), detail)
 
     def event(self, event: _Event) -> None:
         kind, name, payload, mode, status, detail = event
         if kind == ENTER:
-            self.counts["dirs"] += 1
+            self.dirs += 1
             self.stack.append((name, mode, hashlib.sha256()))
         elif kind == LEAVE:
             if len(self.stack) > 1:
                 dir_name, dir_mode, sha = self.stack.pop()
                 self.line("d", dir_mode, sha.hexdigest(), dir_name)
         elif kind == LINK:
-            self.counts["links"] += 1
+            self.links += 1
             self.line("l", mode, hashlib.sha256(payload).hexdigest(), name)
             if status is not Status.OK:
                 self.note(name, status, detail)
@@ -181,11 +184,11 @@ class _Builder:
         return TreeDigest(
             digest="sha256:" + self.stack[0][2].hexdigest(),
             status=self.first or Status.OK,
-            files=self.counts["files"],
-            dirs=self.counts["dirs"],
-            links=self.counts["links"],
-            nbytes=self.counts["nbytes"],
-            problem_count=self.counts["problems"],
+            files=self.files,
+            dirs=self.dirs,
+            links=self.links,
+            nbytes=self.nbytes,
+            problem_count=self.problem_count,
             problems=tuple(self.problems),
         )
 
@@ -232,7 +235,7 @@ def tree_digest(
             if event[0] == FILE:
                 yield event[2]
 
-    for result in hasher.map(_file_lines, file_paths(), listed=True, row=_row_of):
+    for result in hasher.map(_file_lines, file_paths(), listed=True, size=_size_of):
         while (event := pending.popleft())[0] != FILE:
             builder.event(event)
         builder.file(event[1], result)

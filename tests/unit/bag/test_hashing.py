@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import hashlib
 import json
 import multiprocessing
@@ -57,6 +58,22 @@ def test_many_files_come_back_in_order_whatever_the_workers(
         results = list(hasher.hash_many(str(path) for path, _data in made))
     assert [r.digest for r in results] == [_expected(data) for _path, data in made]
     assert {r.status for r in results} == {Status.OK}
+
+
+def test_where_processes_cannot_start_threads_give_the_same_digests(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A container without /dev/shm cannot make process-shared semaphores."""
+
+    def no_semaphores(*_args: object, **_kwargs: object) -> None:
+        raise OSError(38, "Function not implemented")
+
+    made = _files(tmp_path, 100)
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", no_semaphores)
+    with Hasher(workers=2, batch=16) as hasher:
+        results = list(hasher.hash_many(str(path) for path, _data in made))
+        assert isinstance(hasher._pool, concurrent.futures.ThreadPoolExecutor)
+    assert [r.digest for r in results] == [_expected(data) for _path, data in made]
 
 
 def test_progress_counts_every_file_and_byte(tmp_path: Path) -> None:
