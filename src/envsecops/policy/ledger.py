@@ -12,12 +12,11 @@ from urllib.parse import urlencode, urlsplit
 from envsecops.errors import InputError, UsageError
 from envsecops.ledger.s3_keys import normalise_prefix
 from envsecops.policy.pins import TOP_LEVEL_KEYS
+from envsecops.policy.source import read_policy
 from envsecops.syntax.yaml import (
     MappingNode,
     Node,
     ScalarNode,
-    YamlProblem,
-    compose_documents,
     items,
     position,
 )
@@ -197,17 +196,7 @@ def _check_endpoint(display: str, node: Node, url: str) -> None:
 
 
 def _root(file: Path, display: str) -> Node | None:
-    try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read the policy file: {exc}", path=display) from exc
-    try:
-        roots = compose_documents(text)
-    except YamlProblem as exc:
-        raise InputError(exc.message, path=display, line=exc.line, column=exc.column) from exc
-    if len(roots) != 1:
-        raise InputError("the policy file must hold exactly one YAML document", path=display)
-    top = _mapping(display, roots[0], TOP_LEVEL_KEYS, "the policy file")
+    top = _mapping(display, read_policy(file, display), TOP_LEVEL_KEYS, "the policy file")
     return top.get("ledger")
 
 

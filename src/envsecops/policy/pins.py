@@ -8,12 +8,11 @@ from datetime import date
 from pathlib import Path
 
 from envsecops.errors import InputError
+from envsecops.policy.source import read_policy
 from envsecops.syntax.yaml import (
     MappingNode,
     Node,
     SequenceNode,
-    YamlProblem,
-    compose_documents,
     items,
     position,
     scalar,
@@ -113,17 +112,7 @@ def _check_keys(path: str, node: Node, allowed: frozenset[str], where: str) -> N
 
 def load_pins_policy(file: Path, display: str, known_rules: frozenset[str]) -> PinsPolicy:
     """Load the `pins:` section strictly; any defect is an InputError naming line and column."""
-    try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read the policy file: {exc}", path=display) from exc
-    try:
-        roots = compose_documents(text)
-    except YamlProblem as exc:
-        raise InputError(exc.message, path=display, line=exc.line, column=exc.column) from exc
-    if len(roots) != 1:
-        raise InputError("the policy file must hold exactly one YAML document", path=display)
-    root = roots[0]
+    root = read_policy(file, display)
     _check_keys(display, root, TOP_LEVEL_KEYS, "the policy file")
     pins = {name: value for name, _key, value in items(root)}.get("pins")
     repo_root = file.parent.parent if file.parent.name == ".github" else file.parent
