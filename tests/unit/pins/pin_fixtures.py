@@ -9,6 +9,7 @@ A negative fixture has no `# expect:` line and must yield no finding of that rul
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,8 +62,22 @@ def span_text(text: str, finding: Finding) -> str | None:
     return line[finding.column - 1 : finding.end_column - 1]
 
 
-def assert_case(case: Case, check: Check) -> list[Finding]:
-    """Run ``check`` on the fixture through the real parser and compare with its promises."""
+def assert_value_span(text: str, finding: Finding) -> None:
+    """A single-line finding's span is exactly the value (quotes included) --fix rewrites."""
+    span = span_text(text, finding)
+    if span is not None and not finding.reference.startswith("<"):
+        assert span.strip("'\"").strip() == finding.reference
+
+
+def assert_case(
+    case: Case,
+    check: Check,
+    points_at: Callable[[str, Finding], None] = assert_value_span,
+) -> list[Finding]:
+    """Run ``check`` on the fixture through the real parser and compare with its promises.
+
+    ``points_at`` checks where each finding points in the text (by default: at the value).
+    """
     text = case.path.read_text("utf-8")
     findings = [
         f for f in run_check(check, case.kind, text, case.name) if f.rule_id == case.rule_id
@@ -78,8 +93,5 @@ def assert_case(case: Case, check: Check) -> list[Finding]:
         finding = by_position[(line, column)]
         assert words in finding.message, (words, finding.message)
         assert finding.fix
-        span = span_text(text, finding)
-        if span is not None and not finding.reference.startswith("<"):
-            # The span is exactly the value (quotes included), so --fix can rewrite it.
-            assert span.strip("'\"").strip() == finding.reference
+        points_at(text, finding)
     return findings

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from envsecops.model import Finding
 from envsecops.pins.rules.base import Check
-from tests.unit.pins.helpers import run_check
-from tests.unit.pins.pin_fixtures import Case
+from tests.unit.pins.pin_fixtures import Case, assert_case
 
 
 def assert_points_at_command(text: str, finding: Finding) -> None:
@@ -30,20 +29,4 @@ def assert_points_at_command(text: str, finding: Finding) -> None:
 
 def assert_script_case(case: Case, check: Check) -> list[Finding]:
     """Run ``check`` on the fixture through the real document parser; compare with its header."""
-    text = case.path.read_text("utf-8")
-    findings = [
-        f for f in run_check(check, case.kind, text, case.name) if f.rule_id == case.rule_id
-    ]
-    if case.positive:
-        assert case.expected, f"{case.name}: a positive fixture must list its findings"
-    else:
-        assert not case.expected, f"{case.name}: a negative fixture lists no findings"
-    got = sorted((f.line, f.column) for f in findings)
-    assert got == sorted((line, column) for line, column, _ in case.expected)
-    by_position = {(f.line, f.column): f for f in findings}
-    for line, column, words in case.expected:
-        finding = by_position[(line, column)]
-        assert words in finding.message, (words, finding.message)
-        assert finding.fix
-        assert_points_at_command(text, finding)
-    return findings
+    return assert_case(case, check, points_at=assert_points_at_command)
