@@ -311,6 +311,21 @@ def test_a_failed_token_request_still_produces_the_bag_with_environment_facts(
     assert (binding.run_id, binding.origin("run_id")) == ("123", Origin.ENVIRONMENT)
 
 
+@pytest.mark.parametrize("kind", ["alg-none", "wrong-iss", "foreign-signature", "expired"])
+def test_a_token_that_arrives_but_fails_validation_fails_the_step(
+    runner: Runner, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    with LocalIssuer() as issuer:
+        issuer.token_body = {"value": issuer.hostile(kind, audience="envsecops")}
+        for name, value in issuer.environ().items():
+            monkeypatch.setenv(name, value)
+        result = run_cli(*runner.args("--no-syft", "--oidc-issuer", issuer.url))
+    assert result.code == 1, result.err
+    assert "OIDC token rejected" in result.err
+    assert "Traceback" not in result.err
+    assert "no validated OIDC token" not in result.err, "a forged token must not downgrade"
+
+
 def test_keyless_signing_without_a_token_is_exit_3_with_the_permission_fix(
     runner: Runner, run_cli: RunCli
 ) -> None:

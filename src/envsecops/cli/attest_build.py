@@ -61,7 +61,11 @@ def _request_and_mask(environ: Mapping[str, str], audience: str, in_actions: boo
 def fetch_claims(
     environ: Mapping[str, str], issuer: str, audience: str, in_actions: bool
 ) -> dict[str, str] | None:
-    """Validated OIDC claims for the binding, or None (said on stderr) when there are none."""
+    """Validated OIDC claims for the binding, or None (said on stderr) when none can be had.
+
+    A failed token request degrades to environment facts, marked unverified in the binding;
+    a token that is served but fails validation raises (the step fails).
+    """
     from envsecops.gh.jwks import IssuerKeys
     from envsecops.gh.oidc import REQUEST_URL_ENV, validate_token
 
@@ -70,13 +74,15 @@ def fetch_claims(
         return None
     try:
         token = _request_and_mask(environ, audience, in_actions)
-        return validate_token(token, audience=audience, keys=IssuerKeys(issuer), issuer=issuer)
     except EnvsecopsError as exc:
         say(
             "warning: no validated OIDC token, so the binding's facts come from the environment "
             f"(unverified): {exc.message}"
         )
         return None
+    # A token that arrived but does not validate is not an outage: something between the job
+    # and GitHub's issuer is lying. That fails the step rather than downgrading the binding.
+    return validate_token(token, audience=audience, keys=IssuerKeys(issuer), issuer=issuer)
 
 
 def build_sigstore_signer(environ: Mapping[str, str], in_actions: bool) -> Signer:

@@ -6,7 +6,7 @@ import base64
 import json
 from typing import Any
 
-from envsecops.attest.binding import Binding, Origin
+from envsecops.attest.binding import JOB_FACTS, Binding, Origin
 from envsecops.attest.key import KeySigner
 from envsecops.attest.statement import PAYLOAD_TYPE, build_statement, statement_bytes
 from envsecops.canonical import canonical_json
@@ -88,17 +88,7 @@ def sample_binding(**changes: Any) -> Binding:
     facts.update(changes)
     origins = tuple(
         (name, Origin.ENVIRONMENT if name in {"job", "runner_name"} else Origin.OIDC)
-        for name in (
-            "repository",
-            "repository_id",
-            "workflow_ref",
-            "job_workflow_ref",
-            "sha",
-            "run_id",
-            "run_attempt",
-            "job",
-            "runner_name",
-        )
+        for name in JOB_FACTS
         if facts[name] is not None
     )
     return Binding(**facts, origins=origins)
