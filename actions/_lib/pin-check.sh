@@ -12,7 +12,9 @@
 #   ENVSECOPS_FAIL_ON     info | low | medium | high (default low)
 #   ENVSECOPS_SARIF_FILE  where the SARIF report goes (default $RUNNER_TEMP/envsecops-pin-check.sarif)
 #   ENVSECOPS_POLICY      policy file (default: .github/envsecops.yml when present)
-# Outputs (to $GITHUB_OUTPUT): findings (active findings of any severity), sarif-file.
+# Outputs (to $GITHUB_OUTPUT): findings (active findings of any severity), sarif-file, and
+# json-file: the same run as a JSON report (`--format json`, beside the SARIF file with a
+# .json suffix), which verify-bag reads to turn active findings into deny reasons.
 # Exit status: pin-check's own (0 clean, 1 findings, 2 bad input, 3 infrastructure).
 set -euo pipefail
 
@@ -53,6 +55,12 @@ fi
 if [[ $sarif_file != /* ]]; then
   sarif_file="$PWD/$sarif_file"
 fi
+# The JSON report goes beside the SARIF file: report.sarif -> report.json.
+if [[ $sarif_file == *.sarif ]]; then
+  json_file="${sarif_file%.sarif}.json"
+else
+  json_file="$sarif_file.json"
+fi
 
 bootstrap_venv "$action_dir"
 
@@ -60,40 +68,26 @@ pin_check=("$venv/bin/python" -I -m envsecops pin-check "--fail-on=$fail_on")
 if [[ -n $policy ]]; then
   pin_check+=("--policy=$policy")
 fi
-rm -f -- "$sarif_file"
+rm -f -- "$sarif_file" "$json_file"
 status=0
 "${pin_check[@]}" "--format=$format" "--sarif-file=$sarif_file" -- "${paths[@]}" || status=$?
 
-# Active findings: unsuppressed SARIF results. Past SARIF's 25,000-result cap some are left
-# out of the file (its run properties say how many), so count from a JSON run instead.
-count_findings() {
-  "$venv/bin/python" -I -c '
-import json, sys
-with open(sys.argv[2], encoding="utf-8") as handle:
-    report = json.load(handle)
-if sys.argv[1] == "json":
-    print(len(report["findings"]))
-elif any(run.get("properties", {}).get("resultsOmitted", 0) for run in report["runs"]):
-    print("omitted")
-else:
-    print(sum(
-        1
-        for run in report["runs"]
-        for result in run.get("results", [])
-        if not result.get("suppressions")
-    ))
-' "$@"
-}
-
+# The JSON report comes from a second run over the same files (nothing runs in between):
+# SARIF stops at 25,000 results, and verify-bag needs every active finding.
 if [[ -f $sarif_file ]]; then
-  findings=$(count_findings sarif "$sarif_file")
-  if [[ $findings == omitted ]]; then
-    json_file="$sarif_file.json"
-    "${pin_check[@]}" --format=json "--output=$json_file" -- "${paths[@]}" || true
-    findings=$(count_findings json "$json_file")
-    rm -f -- "$json_file"
+  json_status=0
+  "${pin_check[@]}" --format=json "--output=$json_file" -- "${paths[@]}" >/dev/null || json_status=$?
+  if [[ $json_status -gt 1 || ! -f $json_file ]]; then
+    fail "pin-check ran but its JSON report $json_file could not be written (exit $json_status); see the messages above"
   fi
+  # Active findings: the JSON report's `findings` (suppressed ones are listed apart).
+  findings=$("$venv/bin/python" -I -c '
+import json, sys
+with open(sys.argv[1], encoding="utf-8") as handle:
+    print(len(json.load(handle)["findings"]))
+' "$json_file")
   set_output findings "$findings"
   set_output sarif-file "$sarif_file"
+  set_output json-file "$json_file"
 fi
 exit "$status"

@@ -151,8 +151,15 @@ def test_runs_pin_check_and_sets_outputs(
     active = len(json.loads(expected.out)["findings"])
     assert result.returncode == expected.code, result.stdout + result.stderr
     assert "installing" not in result.stdout, "a ready venv must be reused"
-    sarif_path = workspace / "report.sarif"
-    assert _outputs(output) == {"findings": str(active), "sarif-file": str(sarif_path)}
+    sarif_path, json_path = workspace / "report.sarif", workspace / "report.json"
+    assert _outputs(output) == {
+        "findings": str(active),
+        "sarif-file": str(sarif_path),
+        "json-file": str(json_path),
+    }
+    # the JSON report (verify-bag's pin-report) is the same run as pin-check --format json
+    report = json.loads(json_path.read_text(encoding="utf-8"))
+    assert report["findings"] == json.loads(expected.out)["findings"]
     sarif = json.loads(sarif_path.read_text(encoding="utf-8"))
     assert sarif["version"] == "2.1.0"
     results = sarif["runs"][0]["results"]
@@ -183,6 +190,9 @@ def test_action_hands_every_input_to_the_script_through_env(rel: str, script: st
     # The top-level action runs more stages after pin-check; its pin-check part is the same.
     assert tuple(_mapping(action["inputs"]))[: len(INPUTS)] == INPUTS
     assert {"findings", "sarif-file"} <= set(_mapping(action["outputs"]))
+    outputs = {n: scalar(_mapping(v)["value"]) for n, v in _mapping(action["outputs"]).items()}
+    report = "json-file" if rel != "action.yml" else "pin-report"
+    assert outputs[report] == "${{ steps.pin-check.outputs.json-file }}"
     assert scalar(_mapping(action["branding"])["icon"]) == "shield"
     runs = _mapping(action["runs"])
     assert scalar(runs["using"]) == "composite"

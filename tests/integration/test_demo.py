@@ -1,8 +1,11 @@
-"""`envsecops demo`: runs pin-check on its generated sample, checks itself, and cleans up."""
+"""`envsecops demo`: pin-check, attest, verify (allow, then deny); it checks itself, cleans up."""
 
 from __future__ import annotations
 
 import io
+import json
+import multiprocessing.util
+import os
 import tempfile
 from collections import Counter
 from collections.abc import Callable
@@ -10,9 +13,14 @@ from pathlib import Path
 
 import pytest
 
+from envsecops.attest.key import GeneratedKey
+from envsecops.demo import local_env, verify_step
 from envsecops.demo import run as demo_run
+from envsecops.demo.attest_step import Attested
 from envsecops.demo.sample import CLEAN, EXPECTED, FILES, UPCOMING
 from envsecops.model import Confidence, Finding, Severity
+from envsecops.model.decision import Decision, Mode, Principal, Reason
+from envsecops.model.decision import Verdict as DecisionVerdict
 from envsecops.pins.engine import PinReport
 from envsecops.pins.kinds import kind_for_path
 from tests.conftest import CliResult
@@ -40,18 +48,36 @@ def sample_root(tmp_path: Path) -> Path:
     return tmp_path
 
 
+@pytest.mark.slow
 def test_demo_succeeds_and_says_what_is_not_built(
     run_cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # multiprocessing keeps its own temp dir (the hashing workers' forkserver socket) for the
+    # whole test process and removes it at exit: fix it before pointing tempfile at tmp_path,
+    # which pytest deletes earlier.
+    multiprocessing.util.get_temp_dir()
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    # As in the project's CI: the demo must still run as a local run, and leave these alone.
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_OUTPUT", str(tmp_path / "ci-step-output"))
+    path = os.environ["PATH"]
     result = run_cli("demo")
     assert result.code == 0, result.out + result.err
     assert "[FAIL]" not in result.out
-    # one [ok] per pin-check expectation, and one for the verified attestation of stage 2
-    assert result.out.count("[ok]") == len(EXPECTED) + len(CLEAN) + 1
+    # one [ok] per pin-check expectation, one for the verified attestation of stage 2, and
+    # three for stage 3: the drafted policy, the allow, the deny after the planted binary
+    assert result.out.count("[ok]") == len(EXPECTED) + len(CLEAN) + 1 + 3
     assert "attestation signed by key:sha256:" in result.out
+    assert "it hides GITHUB_ACTIONS from its own attest and verify" in result.out
+    assert "[ok] allow: no drift, every component allowed by envsecops-demo@sha256:" in result.out
+    assert "[ok] deny: drift.env-hash with drift.json naming the added binary " in result.out
+    assert "planted-bin/git" in result.out
+    assert "verify-bag: not built yet" not in result.out
     for name, _explanation in UPCOMING:
         assert f"{name}: not built yet" in result.out
+    assert os.environ["PATH"] == path, "the planted PATH entry is gone again"
+    assert os.environ["GITHUB_ACTIONS"] == "true", "hidden only during the demo's own runs"
+    assert not (tmp_path / "ci-step-output").exists(), "the demo set no step outputs"
     for expected in EXPECTED:
         assert expected.what in result.out
     # `pymp-*` is multiprocessing's own per-process directory (the hashing workers), which
@@ -121,11 +147,100 @@ def test_verify_fails_on_a_parse_error_or_an_unread_file(sample_root: Path) -> N
     assert any(f"{FILES[0].path}: pin-check did not read this file" in t for t in texts)
 
 
+@pytest.mark.slow
 def test_run_demo_writes_only_to_the_given_stream(capsys: pytest.CaptureFixture[str]) -> None:
     stream = io.StringIO()
     code = demo_run.run_demo(stream)
     text = stream.getvalue()
     assert code == 0, text
     assert "$ envsecops pin-check ." in text
-    assert text.rstrip().endswith("attested and verified")
+    assert "$ envsecops verify --attestation attestation.dsse.json" in text
+    assert text.rstrip().endswith("denied it once a binary was planted on PATH")
     assert capsys.readouterr() == ("", "")
+
+
+ENV_HASH = "sha256:" + "ab" * 32
+
+
+def _attested(tmp_path: Path) -> Attested:
+    key = GeneratedKey(tmp_path / "k.pem", tmp_path / "k.pem.pub", "key:sha256:" + "0" * 64)
+    return Attested(key, tmp_path / "attestation", "n" * 32, ENV_HASH)
+
+
+def _decision(verdict: DecisionVerdict, *codes: str) -> Decision:
+    return Decision(
+        decision_id="dec_" + "1" * 32,
+        verdict=verdict,
+        mode=Mode.ENFORCE,
+        reasons=tuple(Reason(code, "bag env-hash", "message") for code in codes),
+        env_hash=ENV_HASH,
+        policy_id="envsecops-demo@sha256:" + "c" * 12,
+        attestation_digest="sha256:" + "d" * 64,
+        principal=Principal((), "environment"),
+        job="-/-/-/-/-",
+        issued_at="2026-01-01T00:00:00Z",
+        expires_at="2026-01-01T00:10:00Z",
+        policy_source="local",
+    )
+
+
+def _drift(out: Path, *added: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    components = [{"kind": "binary", "name": p.name, "path": str(p)} for p in added]
+    (out / "drift.json").write_text(
+        json.dumps({"added": components, "removed": [], "changed": []}), encoding="utf-8"
+    )
+
+
+def test_allow_expectation_holds_only_for_a_clean_allow(tmp_path: Path) -> None:
+    attested, out = _attested(tmp_path), tmp_path / "allow"
+    out.mkdir()
+    allow = _decision(DecisionVerdict.ALLOW)
+    assert verify_step._expect_allow(attested, verify_step.Outcome(0, out, allow)).ok
+    deny = _decision(DecisionVerdict.DENY, "binary.unlisted")
+    failed = verify_step._expect_allow(attested, verify_step.Outcome(1, out, deny))
+    assert not failed.ok
+    assert "expected allow, got deny (exit 1; reasons: binary.unlisted)" in failed.text
+    unread = verify_step._expect_allow(attested, verify_step.Outcome(0, out, None, "no file"))
+    assert not unread.ok
+    _drift(out, tmp_path / "x")
+    assert not verify_step._expect_allow(attested, verify_step.Outcome(0, out, allow)).ok
+
+
+def test_deny_expectation_needs_the_drift_reason_and_the_planted_binary(tmp_path: Path) -> None:
+    attested, out = _attested(tmp_path), tmp_path / "deny"
+    planted = tmp_path / "planted-bin" / "git"
+    drift = _decision(DecisionVerdict.DENY, "drift.env-hash")
+    _drift(out, tmp_path / "something-else")
+    missing = verify_step._expect_deny(attested, verify_step.Outcome(1, out, drift), planted)
+    assert not missing.ok
+    assert "drift.json does not list" in missing.text
+    _drift(out, planted)
+    assert verify_step._expect_deny(attested, verify_step.Outcome(1, out, drift), planted).ok
+    other = _decision(DecisionVerdict.DENY, "binary.unlisted")
+    assert not verify_step._expect_deny(attested, verify_step.Outcome(1, out, other), planted).ok
+    allow = _decision(DecisionVerdict.ALLOW)
+    allowed = verify_step._expect_deny(attested, verify_step.Outcome(0, out, allow), planted)
+    assert not allowed.ok
+    assert "expected deny (exit 1), got allow (exit 0" in allowed.text
+    audit = verify_step.Outcome(0, out, drift)  # a deny that did not fail the step
+    assert not verify_step._expect_deny(attested, audit, planted).ok
+
+
+def _fail_outside_actions(seen: list[bool]) -> None:
+    with local_env.outside_actions():
+        seen.append("GITHUB_ACTIONS" in os.environ)
+        raise RuntimeError("stage failed")
+
+
+def test_changed_environment_restores_even_after_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    seen: list[bool] = []
+    with pytest.raises(RuntimeError, match="stage failed"):
+        _fail_outside_actions(seen)
+    assert seen == [False], "hidden inside"
+    assert os.environ["GITHUB_ACTIONS"] == "true", "restored after the error"
+    monkeypatch.delenv("ENVSECOPS_DEMO_PROBE", raising=False)
+    with local_env.changed_environment({"ENVSECOPS_DEMO_PROBE": "set"}):
+        assert os.environ["ENVSECOPS_DEMO_PROBE"] == "set"
+    assert "ENVSECOPS_DEMO_PROBE" not in os.environ, "a variable that was unset is unset again"

@@ -116,8 +116,13 @@ def verify_attestation(
     verifier: Verifier,
     *,
     expected_predicate: str = PREDICATE_TYPE,
+    parsed: Bag | None = None,
 ) -> VerifiedStatement:
     """Verify a bag attestation against the bag.json bytes it must be about.
+
+    ``parsed``, when given, must be ``Bag.from_json`` of exactly ``bag_json`` (which checked
+    its stated env hash): a caller that already parsed the manifest passes it on rather than
+    paying for a second parse of a large bag.
 
     Raises VerificationError (a deny) for any defect: bad signature or signer, another
     payload or predicate type, a malformed statement or predicate, a bag.json that is not
@@ -135,14 +140,16 @@ def verify_attestation(
         subject_name=SUBJECT_NAME,
     )
     predicate = parse_bag_predicate(result.statement)
-    try:
-        manifest = load_json_object(bag_json, SUBJECT_NAME, max_bytes=None)
-        bag = Bag.from_json(manifest)  # recomputes the env hash and checks the stated one
-    except (EncodingError, ModelError) as exc:
-        raise VerificationError(
-            f"{SUBJECT_NAME} is signed but not a valid bag manifest: {exc}"
-        ) from exc
-    if BagSummary.of(bag, env_hash=manifest["env_hash"]) != predicate.bag:
+    bag = parsed
+    if bag is None:
+        try:
+            # recomputes the env hash and checks the stated one
+            bag = Bag.from_json(load_json_object(bag_json, SUBJECT_NAME, max_bytes=None))
+        except (EncodingError, ModelError) as exc:
+            raise VerificationError(
+                f"{SUBJECT_NAME} is signed but not a valid bag manifest: {exc}"
+            ) from exc
+    if BagSummary.of(bag, env_hash=bag.env_hash) != predicate.bag:
         raise StatementError(
             "the attested summary does not describe the signed bag.json (env hash, counts or "
             "runner facts differ): the attestation was made inconsistently",

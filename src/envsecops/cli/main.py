@@ -22,9 +22,9 @@ class Subcommand(Protocol):
 
 
 def _subcommands() -> list[Subcommand]:
-    from envsecops.cli import attest, audit, demo, pin_check, record
+    from envsecops.cli import attest, audit, demo, pin_check, policy, record, verify
 
-    return [pin_check, attest, record, audit, demo]
+    return [pin_check, attest, verify, record, audit, policy, demo]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -4,18 +4,42 @@ from __future__ import annotations
 
 import json
 from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from envsecops.errors import EnvsecopsError, ExitCode
 
+if TYPE_CHECKING:
+    from envsecops.attest.key import GeneratedKey
 
-def run_attest_stage(work: Path, stream: TextIO) -> bool:
+
+@dataclass(frozen=True, slots=True)
+class Attested:
+    """What stage 2 produced and the later stages use: the key, the files, the nonce."""
+
+    key: GeneratedKey
+    out: Path
+    nonce: str
+    env_hash: str
+
+    @property
+    def attestation(self) -> Path:
+        """The DSSE envelope attest wrote (key mode)."""
+        return self.out / "attestation.dsse.json"
+
+    @property
+    def bag(self) -> Path:
+        """The bag manifest."""
+        return self.out / "bag.json"
+
+
+def run_attest_stage(work: Path, stream: TextIO) -> Attested | None:
     """Run `envsecops attest --signer key` on this machine and verify what it wrote.
 
-    Returns True when the attestation verified against the generated public key and the
-    attested env hash is the one in bag.json. Everything, the command's own output
-    included, goes to ``stream``.
+    Returns what was attested when the attestation verified against the generated public
+    key and the attested env hash is the one in bag.json, else None. Everything, the
+    command's own output included, goes to ``stream``.
     """
     write = stream.write
     from envsecops.attest.key import KeyVerifier, generate_key
@@ -31,7 +55,7 @@ def run_attest_stage(work: Path, stream: TextIO) -> bool:
         code = main([*argv, "--no-syft"])
     if code != ExitCode.OK:
         write(f"  attest exited {code}\n")
-        return False
+        return None
     bag_json = (out / "bag.json").read_bytes()
     try:
         verified = verify_attestation(
@@ -41,7 +65,7 @@ def run_attest_stage(work: Path, stream: TextIO) -> bool:
         )
     except EnvsecopsError as exc:
         write(f"  [FAIL] the attestation did not verify: {exc.diagnostics()}\n")
-        return False
+        return None
     bag = json.loads(bag_json)
     kinds: dict[str, int] = {}
     for component in bag["components"]:
@@ -51,4 +75,6 @@ def run_attest_stage(work: Path, stream: TextIO) -> bool:
     write(f"  bag.json: {len(bag['components'])} components ({counts})\n")
     write(f"  [{'ok' if ok else 'FAIL'}] attestation signed by {verified.signer} verified;")
     write(f" it names env hash {verified.env_hash}\n")
-    return ok
+    if not ok:
+        return None
+    return Attested(key, out, verified.binding.nonce, verified.env_hash)

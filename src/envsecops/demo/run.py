@@ -1,10 +1,12 @@
-"""The local demo: pin-check a generated sample repository, check the result, outline what is next.
+"""The local demo: pin-check a sample repository, attest and verify this machine, check it all.
 
 It runs pin-check on a small repository written to a temporary directory from the data in
 ``sample.py`` (so that the project's own tree holds no deliberately unpinned files), then
-attests this machine's bag with a generated key and verifies the attestation. It succeeds
-only when pin-check reported every finding the sample was built to provoke and nothing on
-its clean lines, and the attestation verified.
+attests this machine's bag with a generated key and verifies the attestation, drafts a policy
+from that bag and verifies the machine against it (allow), then plants a binary first on PATH
+and verifies again (deny, naming the drift). It succeeds only when pin-check reported every
+finding the sample was built to provoke and nothing on its clean lines, the attestation
+verified, and both decisions came out as expected, signed and re-verified.
 """
 
 from __future__ import annotations
@@ -12,13 +14,15 @@ from __future__ import annotations
 import sys
 import tempfile
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
 from envsecops import __version__
 from envsecops.demo.attest_step import run_attest_stage
+from envsecops.demo.local_env import outside_actions, present_markers
+from envsecops.demo.outcome import Verdict
 from envsecops.demo.sample import CLEAN, EXPECTED, FILES, UPCOMING, Clean, Expected, SampleFile
+from envsecops.demo.verify_step import run_verify_stage
 from envsecops.errors import ExitCode
 from envsecops.model import Finding, Severity
 from envsecops.pins.engine import PinCheckOptions, PinReport, run_pin_check
@@ -27,14 +31,6 @@ from envsecops.pins.rules.parse_error import RULE_BY_KIND as PARSE_RULES
 from envsecops.policy.pins import PinsPolicy
 from envsecops.report.context import RenderContext
 from envsecops.report.pins_text import render as render_text
-
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """One expectation checked: whether it held, and the line that says so."""
-
-    ok: bool
-    text: str
 
 
 def write_sample(root: Path, files: Iterable[SampleFile] = FILES) -> None:
@@ -107,7 +103,7 @@ def verify(root: Path, report: PinReport) -> list[Verdict]:
 
 
 def run_demo(out: TextIO | None = None) -> int:
-    """Run the demo, writing to ``out`` (stdout by default); 0 only if pin-check behaved."""
+    """Run the demo, writing to ``out`` (stdout by default); 0 only if every expectation held."""
     stream = sys.stdout if out is None else out
     write = stream.write
     write(f"envsecops {__version__} demo: the chain is pin-check -> attest-runner -> ")
@@ -128,21 +124,36 @@ def run_demo(out: TextIO | None = None) -> int:
         write("\nWhat the sample was built to show:\n")
         for verdict in verdicts:
             write(f"  [{'ok' if verdict.ok else 'FAIL'}] {verdict.text}\n")
-        attested = run_attest_stage(Path(temp), stream)
+        hidden = present_markers()
+        if hidden:
+            write(
+                "\n(The demo runs the chain as a local run: it hides "
+                f"{', '.join(hidden)} from its own attest and verify.)\n"
+            )
+        with outside_actions():
+            attested = run_attest_stage(Path(temp), stream)
+            decided = (
+                run_verify_stage(Path(temp), attested, stream)
+                if attested is not None
+                else [Verdict(False, "verify-bag was not run: stage 2 did not attest")]
+            )
     write("\nStages not built yet (this demo will run them as they land):\n")
     for name, explanation in UPCOMING:
         write(f"  {name}: not built yet - will {explanation}\n")
     write(
         "  record-decision: built (file and S3 ledgers, `envsecops record`, `envsecops audit`);"
-        " the demo records once verify-bag produces decisions\n"
+        " `envsecops record --decision decision.json` appends the decisions above to a ledger\n"
     )
     failed = [v for v in verdicts if not v.ok]
-    if failed or not attested:
+    failed_decisions = [v for v in decided if not v.ok]
+    if failed or attested is None or failed_decisions:
         write(f"\ndemo: FAILED - {len(failed)} of {len(verdicts)} pin-check expectations ")
-        write(f"did not hold; attestation {'verified' if attested else 'FAILED'}\n")
+        write(f"did not hold; attestation {'verified' if attested else 'FAILED'}; ")
+        write(f"{len(failed_decisions)} of {len(decided)} verify-bag expectations did not hold\n")
         return int(ExitCode.FINDINGS)
     write(
-        f"\ndemo: ok - pin-check reported what it should ({len(verdicts)} expectations) and "
-        "this machine's bag was attested and verified\n"
+        f"\ndemo: ok - pin-check reported what it should ({len(verdicts)} expectations), "
+        "this machine's bag was attested and verified, and verify-bag allowed it, then denied "
+        "it once a binary was planted on PATH\n"
     )
     return int(ExitCode.OK)

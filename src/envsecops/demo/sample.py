@@ -136,11 +136,6 @@ CLEAN: tuple[Clean, ...] = (
 
 UPCOMING: tuple[tuple[str, str], ...] = (
     (
-        "verify-bag",
-        "recompute the inventory, check the signature, the binding, drift and the "
-        "allowlist policy, and decide allow or deny",
-    ),
-    (
         "mint-creds",
         "exchange the job's OIDC token for short-lived cloud credentials, only on allow, "
         "stamped with the env hash and policy id",

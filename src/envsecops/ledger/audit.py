@@ -330,7 +330,8 @@ def _explain(decision_id: str, what: str, group: list[Record]) -> Explanation:
         opening,
         f"The decision was made at {decision.issued_at} in {decision.mode.value} mode over the "
         f"bag with env hash {decision.env_hash} (attestation {decision.attestation_digest}) "
-        f"under policy {decision.policy_id} (read from {decision.policy_source}), "
+        f"under policy {decision.policy_id} (read from {decision.policy_source}"
+        f"{': ' + decision.policy_ref if decision.policy_ref else ''}), "
         f"{_principal(decision)}, and was valid until {decision.expires_at}.",
     ]
     intents = _of(group, EntryKind.MINT_INTENT)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
+from itertools import pairwise
 from typing import Any
 
-from envsecops.canonical import digest
+from envsecops.canonical import digest, digest_bytes
+
+_BMP_END = "\U00010000"
 
 BAG_VERSION = "1"
 
@@ -75,7 +79,7 @@ class Component:
 
     def key(self) -> tuple[str, str, str, str]:
         """Identity for sorting and drift diffs: kind, source, path, name."""
-        return (self.kind.value, self.source, self.path or "", self.name)
+        return (self.kind._value_, self.source, self.path or "", self.name)
 
     def prop(self, name: str) -> str | None:
         """The value of one property, or None."""
@@ -83,13 +87,17 @@ class Component:
 
     def to_json(self) -> dict[str, Any]:
         """Stable JSON form; None fields are omitted."""
-        out: dict[str, Any] = {"kind": self.kind.value, "name": self.name, "source": self.source}
-        for name in ("version", "path", "digest", "purl"):
-            value = getattr(self, name)
-            if value is not None:
-                out[name] = value
+        out: dict[str, Any] = {"kind": self.kind._value_, "name": self.name, "source": self.source}
+        if self.version is not None:
+            out["version"] = self.version
+        if self.path is not None:
+            out["path"] = self.path
+        if self.digest is not None:
+            out["digest"] = self.digest
+        if self.purl is not None:
+            out["purl"] = self.purl
         if self.status is not Status.OK:
-            out["status"] = self.status.value
+            out["status"] = self.status._value_
         if self.properties:
             out["properties"] = dict(self.properties)
         if self.volatile:
@@ -98,34 +106,50 @@ class Component:
 
     @classmethod
     def from_json(cls, data: Any) -> Component:
-        """Parse and validate one component."""
+        """Parse and validate one component (the hot path of reading a bag: kept lean)."""
         if not isinstance(data, Mapping):
             raise ModelError("a component must be a JSON object")
-        try:
-            kind = ComponentKind(_req(data, "kind"))
-            status = Status(data.get("status", Status.OK.value))
-        except ValueError as exc:
-            raise ModelError(str(exc)) from exc
-        props = data.get("properties", {})
-        if not isinstance(props, Mapping) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in props.items()
-        ):
+        get = data.get
+        kind_text, status_text = get("kind"), get("status", "ok")
+        kind = _KINDS.get(kind_text) if type(kind_text) is str else None
+        if kind is None:
+            _str(data, "kind")
+            raise ModelError(f"{kind_text!r} is not a valid ComponentKind")
+        status = _STATUSES.get(status_text) if type(status_text) is str else None
+        if status is None:
+            raise ModelError(f"{status_text!r} is not a valid Status")
+        name: Any = get("name")
+        source: Any = get("source")
+        if type(name) is not str or type(source) is not str:
+            _req(data, "name")
+            _req(data, "source")
+        version, path, digest_, purl = get("version"), get("path"), get("digest"), get("purl")
+        for index, value in enumerate((version, path, digest_, purl)):
+            if value is not None and type(value) is not str:
+                _str(data, _OPTIONAL[index], optional=True)
+        props = get("properties")
+        properties: tuple[tuple[str, str], ...] = ()
+        if props:
+            if not isinstance(props, Mapping) or not all(
+                type(k) is str and type(v) is str for k, v in props.items()
+            ):
+                raise ModelError("`properties` must map strings to strings")
+            properties = tuple(sorted(props.items()))
+        elif props is not None and not isinstance(props, Mapping):
             raise ModelError("`properties` must map strings to strings")
-        volatile = data.get("volatile", False)
-        if not isinstance(volatile, bool):
+        volatile = get("volatile", False)
+        if type(volatile) is not bool:
             raise ModelError("`volatile` must be a boolean")
-        return cls(
-            kind=kind,
-            name=_req(data, "name"),
-            source=_req(data, "source"),
-            version=_str(data, "version", optional=True),
-            path=_str(data, "path", optional=True),
-            digest=_str(data, "digest", optional=True),
-            purl=_str(data, "purl", optional=True),
-            status=status,
-            properties=tuple(sorted(props.items())),
-            volatile=volatile,
-        )
+        return cls(kind, name, source, version, path, digest_, purl, status, properties, volatile)
+
+
+_KINDS = {kind.value: kind for kind in ComponentKind}
+_COMPONENT_KEYS = frozenset(
+    {"kind", "name", "source", "version", "path", "digest", "purl", "status", "properties"}
+    | {"volatile"}
+)
+_STATUSES = {status.value: status for status in Status}
+_OPTIONAL = ("version", "path", "digest", "purl")
 
 
 RUNNER_FACTS = (
@@ -212,7 +236,9 @@ class Bag:
     @cached_property
     def env_hash(self) -> str:
         """`sha256:<hex>` of the canonical hashed part (computed once: the bag is frozen)."""
-        return digest(self.hashed_json())
+        hashed = self.hashed_json()
+        keys = "".join(k for c in self.components for k, _ in c.properties)
+        return _plain_digest(hashed, keys) or digest(hashed)
 
     def to_json(self) -> dict[str, Any]:
         """The full manifest (`bag.json`), env hash included."""
@@ -246,11 +272,59 @@ class Bag:
             tool=_str(data, "tool", optional=True) or "",
             notes=tuple(notes),
         )
-        if list(bag.components) != sorted(bag.components, key=lambda c: (c.key(), c.digest or "")):
+        order = [
+            (c.kind._value_, c.source, c.path or "", c.name, c.digest or "") for c in bag.components
+        ]  # (key(), digest) flattened: the same order, built without a call per component
+        if any(a > b for a, b in pairwise(order)):
             raise ModelError("components are not in canonical order")
-        if data.get("env_hash") != bag.env_hash:
+        if all(_in_stable_form(c) for c in items):
+            # The parsed JSON is already each component's to_json(): hash it as it is rather
+            # than rebuilding it (the tests hold this equal to the slow path).
+            hashed = {
+                "version": BAG_VERSION,
+                "runner": dict(bag.runner.facts),
+                "components": [c for c in items if not c.get("volatile")],
+            }
+            keys = "".join(k for c in bag.components for k, _ in c.properties)
+            seeded = _plain_digest(hashed, keys)
+            if seeded is not None:
+                bag.__dict__["env_hash"] = seeded
+        try:
+            computed = bag.env_hash
+        except ValueError as exc:  # rfc8785 refuses lone surrogates
+            raise ModelError(f"the bag cannot be canonicalised: {exc}") from exc
+        if data.get("env_hash") != computed:
             raise ModelError("the stated env_hash does not match the components")
         return bag
+
+
+def _in_stable_form(item: Mapping[str, Any]) -> bool:
+    """Whether a (validated) component's JSON is exactly what `Component.to_json` writes."""
+    return (
+        item.keys() <= _COMPONENT_KEYS
+        and None not in item.values()
+        and item.get("status") != "ok"
+        and item.get("properties", True) != {}
+        and item.get("volatile", True) is True
+    )
+
+
+def _plain_digest(hashed: dict[str, Any], property_keys: str) -> str | None:
+    """The digest of ``hashed`` through the C encoder, or None where RFC 8785 differs.
+
+    Every value in the hashed part is a string or a boolean (the fields are typed so, and
+    `from_json` checks it), so sorted compact output is already RFC 8785 unless a dynamic
+    key (a property or runner fact name) lies outside the Basic Multilingual Plane, where
+    UTF-16 order differs, or a lone surrogate makes the text unencodable.
+    """
+    keys = property_keys + "".join(hashed["runner"])
+    if keys and max(keys) >= _BMP_END:
+        return None
+    try:
+        text = json.dumps(hashed, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        return digest_bytes(text.encode("utf-8"))
+    except UnicodeEncodeError:
+        return None
 
 
 @dataclass(frozen=True, slots=True)

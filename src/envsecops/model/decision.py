@@ -114,6 +114,7 @@ class Decision:
     issued_at: str
     expires_at: str
     policy_source: str = "default-branch"
+    policy_ref: str = ""  # what exactly was read: OWNER/REPO@BRANCH:PATH (commit), or a path
 
     def to_json(self) -> dict[str, Any]:
         """Stable JSON form."""
@@ -134,6 +135,7 @@ class Decision:
             for f in fields(cls)
             if f.name not in {"verdict", "mode", "reasons", "principal"}
         }
+        text["policy_ref"] = data.get("policy_ref", "")  # absent from older decisions
         for name, value in text.items():
             if not isinstance(value, str):
                 raise ModelError(f"decision `{name}` must be a string")

@@ -176,28 +176,32 @@ def _s3(display: str, node: Node) -> S3Settings:
     return S3Settings(bucket, prefix, region, days, endpoint)
 
 
-def _check_endpoint(display: str, node: Node, url: str) -> None:
+def endpoint_allowed(url: str) -> bool:
     """https anywhere; plain http only to a loopback address (a local test server)."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:
+        return False
     try:
         loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
     except ValueError:
         loopback = False
-    if parts.scheme == "https" and host:
-        return
-    if parts.scheme == "http" and loopback:
-        return
-    raise _fail(
-        display,
-        node,
-        f"`endpoint-url` {url!r} must be an https URL (plain http only to a loopback address)",
-    )
+    return (parts.scheme == "https" and bool(host)) or (parts.scheme == "http" and loopback)
 
 
-def _root(file: Path, display: str) -> Node | None:
-    top = _mapping(display, read_policy(file, display), TOP_LEVEL_KEYS, "the policy file")
-    return top.get("ledger")
+def _check_endpoint(display: str, node: Node, url: str) -> None:
+    if not endpoint_allowed(url):
+        raise _fail(
+            display,
+            node,
+            f"`endpoint-url` {url!r} must be an https URL (plain http only to a loopback address)",
+        )
+
+
+def repository_root(file: Path) -> Path:
+    """The repository a policy file belongs to: the parent of its `.github/` folder."""
+    return file.parent.parent if file.parent.name == ".github" else file.parent
 
 
 def load_ledger_policy(file: Path, display: str) -> LedgerPolicy | None:
@@ -206,9 +210,14 @@ def load_ledger_policy(file: Path, display: str) -> LedgerPolicy | None:
     A relative `file:` is relative to the repository that holds the policy (the parent of
     its `.github/` folder), like the `pins:` globs.
     """
-    node = _root(file, display)
-    if node is None:
-        return None
+    top = _mapping(display, read_policy(file, display), TOP_LEVEL_KEYS, "the policy file")
+    node = top.get("ledger")
+    return None if node is None else ledger_from_node(node, display, repository_root(file))
+
+
+def ledger_from_node(node: Node, display: str, root: Path | None) -> LedgerPolicy:
+    """The `ledger:` section from its composed node; a relative `file:` is joined to ``root``
+    (kept relative when ``root`` is None)."""
     fields = _mapping(display, node, LEDGER_KEYS, "`ledger:`")
     rekor = _boolean(display, fields["rekor"], "ledger.rekor") if "rekor" in fields else False
     if rekor:
@@ -221,8 +230,8 @@ def load_ledger_policy(file: Path, display: str) -> LedgerPolicy | None:
     path: Path | None = None
     if "file" in fields:
         path = Path(_text(display, fields["file"], "ledger.file"))
-        repo_root = file.parent.parent if file.parent.name == ".github" else file.parent
-        path = path if path.is_absolute() else repo_root / path
+        if not path.is_absolute() and root is not None:
+            path = root / path
     s3 = _s3(display, fields["s3"]) if "s3" in fields else None
     if path is None and s3 is None:
         raise _fail(display, node, "`ledger:` configures no ledger: add `file:` or `s3:`")

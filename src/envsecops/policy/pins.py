@@ -111,13 +111,31 @@ def _check_keys(path: str, node: Node, allowed: frozenset[str], where: str) -> N
 
 
 def load_pins_policy(file: Path, display: str, known_rules: frozenset[str]) -> PinsPolicy:
-    """Load the `pins:` section strictly; any defect is an InputError naming line and column."""
+    """Load the `pins:` section strictly; any defect is an InputError naming line and column.
+
+    Only the top-level keys and the `pins:` section are checked, so that pin-check works with
+    a policy that holds nothing else yet; `envsecops verify` loads the whole file.
+    """
     root = read_policy(file, display)
     _check_keys(display, root, TOP_LEVEL_KEYS, "the policy file")
     pins = {name: value for name, _key, value in items(root)}.get("pins")
     repo_root = file.parent.parent if file.parent.name == ".github" else file.parent
+    return pins_from_node(pins, display, known_rules, repo_root)
+
+
+def pins_from_node(
+    pins: Node | None,
+    display: str,
+    known_rules: frozenset[str] | None,
+    root: Path | None,
+) -> PinsPolicy:
+    """The `pins:` section from its composed node (None: the policy has no such section).
+
+    ``known_rules`` None means pin-check's own registry, imported only when an exception
+    needs checking; ``root`` is the repository the globs are relative to.
+    """
     if pins is None:
-        return PinsPolicy(source=display, root=repo_root)
+        return PinsPolicy(source=display, root=root)
     _check_keys(display, pins, PINS_KEYS, "`pins:`")
     exceptions: list[PinException] = []
     exclude: list[str] = []
@@ -126,6 +144,10 @@ def load_pins_policy(file: Path, display: str, known_rules: frozenset[str]) -> P
             raise _fail(display, value, f"`pins.{name}` must be a list")
         for entry in sequence(value):
             if name == "exceptions":
+                if known_rules is None:
+                    from envsecops.pins.registry import RULES
+
+                    known_rules = frozenset(RULES)
                 exceptions.append(_exception(display, entry, known_rules))
                 continue
             glob = scalar(entry)
@@ -133,7 +155,7 @@ def load_pins_policy(file: Path, display: str, known_rules: frozenset[str]) -> P
                 raise _fail(display, entry, "`pins.exclude` entries must be non-empty path globs")
             exclude.append(glob.strip())
     return PinsPolicy(
-        source=display, exceptions=tuple(exceptions), exclude=tuple(exclude), root=repo_root
+        source=display, exceptions=tuple(exceptions), exclude=tuple(exclude), root=root
     )
 
 

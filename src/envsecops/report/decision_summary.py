@@ -116,6 +116,7 @@ def _context(recorded: Recorded, reason_cap: int, drift_cap: int) -> dict[str, A
         "env_hash": decision.env_hash,
         "policy_id": decision.policy_id,
         "policy_source": decision.policy_source,
+        "policy_ref": decision.policy_ref,
         "attestation": decision.attestation_digest,
         "issued_at": decision.issued_at,
         "expires_at": decision.expires_at,

@@ -10,7 +10,10 @@ and an optional ``default.json`` holds only a ``response`` for every request no 
 matches (a rate-limited API, an API that is down). Requests match on method, path (as sent on
 the wire, percent-encoding included) and the query as a set of pairs. Without a default, an
 unknown request answers 404 with GitHub's error body, and is logged as unmatched so that tests
-can prove no call went unrecorded. A string body under a non-JSON Content-Type is sent as is.
+can prove no call went unrecorded. A recorded request may carry a ``body``: the JSON the client
+must send; any other body answers 422 naming both and is logged as unmatched, so a write the
+client did not intend never passes for one it did. A recorded response's string body under a
+non-JSON Content-Type is sent as is.
 Recorded bodies and headers name https://api.github.com, as GitHub's do; the server rewrites
 that origin to its own, as a GitHub Enterprise host would.
 """
@@ -22,7 +25,7 @@ import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -58,6 +61,7 @@ class Call:
     authorization: str | None
     user_agent: str | None
     matched: bool
+    body: Any = None
 
     @property
     def route(self) -> str:
@@ -73,6 +77,7 @@ class Scenario:
     name: str
     exchanges: dict[tuple[str, str, Query], Response]
     default: Response | None
+    bodies: dict[tuple[str, str, Query], Any] = field(default_factory=dict)
 
     @classmethod
     def load(cls, name: str, root: Path = FIXTURES) -> Scenario:
@@ -81,6 +86,7 @@ class Scenario:
         if not folder.is_dir():
             raise FileNotFoundError(f"no recorded GitHub API scenario {folder}")
         exchanges: dict[tuple[str, str, Query], Response] = {}
+        bodies: dict[tuple[str, str, Query], Any] = {}
         default: Response | None = None
         for file in sorted(folder.glob("*.json")):
             data = json.loads(file.read_text(encoding="utf-8"))
@@ -98,7 +104,9 @@ class Scenario:
             if key in exchanges:
                 raise ValueError(f"{file}: a second recording of {key}")
             exchanges[key] = response
-        return cls(name, exchanges, default)
+            if "body" in request:
+                bodies[key] = request["body"]
+        return cls(name, exchanges, default, bodies)
 
 
 class ReplayServer:
@@ -143,24 +151,34 @@ class ReplayServer:
         self._server.server_close()
         self._thread.join(timeout=5)
 
-    def answer(self, method: str, raw_path: str, headers: dict[str, str]) -> Response:
-        """Look the request up, log it, and return what to send."""
+    def answer(
+        self, method: str, raw_path: str, headers: dict[str, str], body: bytes = b""
+    ) -> Response:
+        """Look the request up, check its body when one is recorded, log it, and answer."""
         parts = urlsplit(raw_path)
         path = parts.path
         if self.prefix and path.startswith(self.prefix + "/"):
             path = path[len(self.prefix) :]
         query = frozenset(parse_qsl(parts.query, keep_blank_values=True))
-        response = self.scenario.exchanges.get((method, path, query))
+        key = (method, path, query)
+        received = _parsed(body)
+        response = self.scenario.exchanges.get(key)
         matched = response is not None
         if response is None:
             response = self.scenario.default or Response(404, _json_headers(), NOT_FOUND)
+            matched = self.scenario.default is not None
+        elif key in self.scenario.bodies and received != self.scenario.bodies[key]:
+            expected = self.scenario.bodies[key]
+            response = Response(422, _json_headers(), _body_mismatch(expected, received))
+            matched = False
         call = Call(
             method,
             path,
             query,
             headers.get("authorization"),
             headers.get("user-agent"),
-            matched or self.scenario.default is not None,
+            matched,
+            received,
         )
         with self._lock:
             self.calls.append(call)
@@ -171,6 +189,26 @@ def _json_headers() -> dict[str, str]:
     return {"Content-Type": "application/json; charset=utf-8"}
 
 
+def _parsed(body: bytes) -> Any:
+    """A request body as JSON when it is JSON, else its text; None when there is none."""
+    if not body:
+        return None
+    text = body.decode("utf-8", errors="replace")
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _body_mismatch(expected: Any, received: Any) -> dict[str, Any]:
+    return {
+        "message": "Validation Failed: the request body is not the recorded one",
+        "expected": expected,
+        "received": received,
+        "status": "422",
+    }
+
+
 def _handler_for(server: ReplayServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -179,10 +217,9 @@ def _handler_for(server: ReplayServer) -> type[BaseHTTPRequestHandler]:
 
         def _reply(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
-            if length:
-                self.rfile.read(length)
+            body = self.rfile.read(length) if length else b""
             headers = {key.lower(): value for key, value in self.headers.items()}
-            response = server.answer(self.command, self.path, headers)
+            response = server.answer(self.command, self.path, headers, body)
             origin = server.base_url
             raw = isinstance(response.body, str) and "json" not in str(
                 response.headers.get("Content-Type", "")

@@ -102,3 +102,21 @@ def test_server_stops_and_frees_its_port() -> None:
     server.stop()
     with pytest.raises(requests.ConnectionError):
         requests.get(f"{url}/x", timeout=5)
+
+
+def test_a_recorded_request_body_must_be_sent_as_recorded(github_api: StartServer) -> None:
+    server = github_api("policy-propose")
+    url = f"{server.base_url}/repos/octo-org/payments/git/refs"
+    recorded = server.scenario.bodies[("POST", "/repos/octo-org/payments/git/refs", frozenset())]
+    wrong = {**recorded, "sha": "0" * 40}
+    refused = requests.post(url, json=wrong, timeout=5)
+    assert refused.status_code == 422
+    assert refused.json()["expected"] == recorded
+    assert refused.json()["received"] == wrong
+    assert requests.post(url, json=recorded, timeout=5).status_code == 201
+    assert requests.post(url, data=b"not json", timeout=5).status_code == 422
+    assert server.unmatched == [
+        "POST /repos/octo-org/payments/git/refs",
+        "POST /repos/octo-org/payments/git/refs",
+    ]
+    assert [call.body for call in server.calls] == [wrong, recorded, "not json"]

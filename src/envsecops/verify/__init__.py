@@ -1,0 +1,1 @@
+"""verify-bag: recompute the bag, check the attestation and the policy, decide."""

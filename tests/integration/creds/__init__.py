@@ -1,0 +1,1 @@
+"""Integration tests of the credential providers against loopback stand-ins."""

@@ -1,0 +1,1 @@
+"""Builders and checks shared by the `envsecops verify` bad-input tests."""
