@@ -49,7 +49,15 @@ INPUTS = (
     "mode",
     "out",
 )
-OUTPUTS = ("verdict", "decision", "env-hash", "policy-id", "decision-attestation", "drift")
+OUTPUTS = (
+    "verdict",
+    "decision",
+    "env-hash",
+    "policy-id",
+    "decision-attestation",
+    "drift",
+    "policy-file",
+)
 FROM_ATTEST = ("attestation", "bag", "nonce")
 ERROR = "::error title=envsecops verify-bag::"
 NONCE = "verify-action-nonce-0123"
@@ -235,6 +243,7 @@ def test_verifies_this_machine_with_a_key_and_sets_the_outputs(
         "policy-id": policy.policy_id,
         "decision-attestation": str(out / "decision.dsse.json"),
         "drift": "",
+        "policy-file": str(out / "policy.yml"),
     }
     decision = verify_decision(
         (out / "decision.dsse.json").read_bytes(),

@@ -239,7 +239,16 @@ def test_in_actions_the_binding_is_checked_against_this_steps_claims(
         "policy-id": decision.policy_id,
         "decision-attestation": str(job.out / "decision.dsse.json"),
         "drift": "",
+        "policy-file": str(job.out / "policy.yml"),
     }
+    from envsecops.policy.load import load_policy_file
+
+    # policy.yml is the exact text the decision rests on: it hashes to the signed policy id.
+    copied = load_policy_file(job.out / "policy.yml")
+    assert copied.policy_id == decision.policy_id
+    assert (job.out / "policy.yml").read_bytes() == (
+        job.tmp / "workspace/.github/envsecops.yml"
+    ).read_bytes()
 
 
 @pytest.mark.parametrize(

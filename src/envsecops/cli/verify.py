@@ -22,7 +22,15 @@ POLICY_SOURCES = ("default-branch", "workspace")
 MODES = ("enforce", "audit")
 DEFAULT_POLICY = ".github/envsecops.yml"
 NONCE_SHAPE = r"[A-Za-z0-9_-]{16,128}"
-OUTPUT_NAMES = ("verdict", "decision", "env-hash", "policy-id", "decision-attestation", "drift")
+OUTPUT_NAMES = (
+    "verdict",
+    "decision",
+    "env-hash",
+    "policy-id",
+    "decision-attestation",
+    "drift",
+    "policy-file",
+)
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -254,7 +262,9 @@ def run(args: argparse.Namespace) -> int:
         else build.sigstore_signer_factory(options, environ, in_actions)
     )
     drift = outcome.drift.diff if outcome.drift is not None else None
-    published = publish(outcome.decision, drift, out_dir, signer_factory)
+    published = publish(
+        outcome.decision, drift, out_dir, signer_factory, policy_text=outcome.policy.text
+    )
     _report(outcome, published, in_actions)
     if github_output is not None:
         _set_outputs(github_output, published)
@@ -316,6 +326,7 @@ def _set_outputs(github_output: Path, published: Published) -> None:
         "policy-id": decision.policy_id,
         "decision-attestation": str(published.attestation_path or ""),
         "drift": str(published.drift_path or ""),
+        "policy-file": str(published.policy_path or ""),
     }
     for name in OUTPUT_NAMES:
         set_output(github_output, name, values[name])

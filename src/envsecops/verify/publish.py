@@ -1,4 +1,9 @@
-"""Write what verify decided: decision.json, its signed statement, and drift.json.
+"""Write what verify decided: decision.json, its signed statement, drift.json and policy.yml.
+
+``policy.yml`` is the exact text of the policy the decision rests on (fetched from the
+default branch, or read from disk): record-decision reads its `ledger:` section and mint-creds
+its `credentials:` section from it, after checking that it hashes to the signed decision's
+policy_id, so a later step cannot swap the policy those stages follow.
 
 The decision is signed before anything is written, so an allow never lies on disk unsigned:
 when signing fails, ``decision.json`` is written as a deny carrying ``decision.unsigned`` and
@@ -24,6 +29,7 @@ if TYPE_CHECKING:
     from envsecops.model.bag import BagDiff
 
 DRIFT_FILE = "drift.json"
+POLICY_FILE = "policy.yml"
 SIGNED_SUFFIXES = (".dsse.json", ".sigstore.json")
 
 
@@ -37,6 +43,7 @@ class Published:
     drift_path: Path | None
     signer: str | None
     signing_error: str | None
+    policy_path: Path | None = None
 
 
 def _remove(path: Path) -> None:
@@ -51,8 +58,10 @@ def publish(
     drift: BagDiff | None,
     out_dir: Path,
     build_signer: Callable[[], Signer],
+    policy_text: str | None = None,
 ) -> Published:
-    """Sign the decision, then write drift.json, decision.json and the signed statement."""
+    """Sign the decision, then write drift.json, policy.yml, decision.json and the signed
+    statement."""
     from envsecops.attest.statement import PAYLOAD_TYPE, statement_bytes
     from envsecops.verify.decision import decision_statement
 
@@ -61,6 +70,12 @@ def publish(
         write_atomic(drift_path, canonical_json(drift.to_json()))
     else:
         _remove(drift_path)
+    policy_path: Path | None = None
+    if policy_text is not None and decision.policy_id:
+        policy_path = out_dir / POLICY_FILE
+        write_atomic(policy_path, policy_text.encode("utf-8", "surrogateescape"))
+    else:
+        _remove(out_dir / POLICY_FILE)
     content = decision_bytes(decision)
     try:
         signer = build_signer()
@@ -72,7 +87,7 @@ def publish(
             _remove(out_dir / f"{DECISION_STEM}{suffix}")
         path = out_dir / DECISION_FILE
         write_atomic(path, decision_bytes(final))
-        return Published(final, path, None, drift_path if drift else None, None, why)
+        return Published(final, path, None, drift_path if drift else None, None, why, policy_path)
     path = out_dir / DECISION_FILE
     attestation_path = out_dir / f"{DECISION_STEM}{signed.suffix}"
     for suffix in SIGNED_SUFFIXES:
@@ -81,5 +96,11 @@ def publish(
     write_atomic(path, content)
     write_atomic(attestation_path, signed.content)
     return Published(
-        decision, path, attestation_path, drift_path if drift else None, signed.signer, None
+        decision,
+        path,
+        attestation_path,
+        drift_path if drift else None,
+        signed.signer,
+        None,
+        policy_path,
     )

@@ -10,7 +10,7 @@ from envsecops.policy.reasons import CODES
 ROOT = Path(__file__).resolve().parents[3]
 SECTION = re.compile(r"^### ([a-z]+\.[a-z-]+)$", re.MULTILINE)
 CODE_LITERAL = re.compile(
-    r'"((?:attestation|binding|drift|policy|pins|decision)\.(?!json")[a-z-]+)"'
+    r'"((?:attestation|binding|drift|policy|pins|decision)\.(?!json"|yml")[a-z-]+)"'
 )
 
 
