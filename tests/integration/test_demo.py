@@ -72,9 +72,9 @@ def test_demo_succeeds_and_says_what_is_not_built(
     assert "[ok] allow: no drift, every component allowed by envsecops-demo@sha256:" in result.out
     assert "[ok] deny: drift.env-hash with drift.json naming the added binary " in result.out
     assert "planted-bin/git" in result.out
-    assert "verify-bag: not built yet" not in result.out
+    assert "verify-bag: not in the demo yet" not in result.out
     for name, _explanation in UPCOMING:
-        assert f"{name}: not built yet" in result.out
+        assert f"{name}: not in the demo yet" in result.out
     assert os.environ["PATH"] == path, "the planted PATH entry is gone again"
     assert os.environ["GITHUB_ACTIONS"] == "true", "hidden only during the demo's own runs"
     assert not (tmp_path / "ci-step-output").exists(), "the demo set no step outputs"

@@ -387,6 +387,7 @@ def test_action_hands_every_input_to_the_script_through_env(rel: str, script: st
         f'bash -- "$GITHUB_ACTION_PATH/{script}/record-decision.sh" "$GITHUB_ACTION_PATH"'
     )
     (top,) = compose_documents((ROOT / "action.yml").read_text(encoding="utf-8"))
-    last = _mapping(_mapping(_mapping(top)["runs"])["steps"].value[-1])
-    assert scalar(last["if"]) == "always() && steps.verify.outputs.decision != ''"
-    assert "record-decision.sh" in str(scalar(last["run"]))
+    steps = [_mapping(s) for s in _mapping(_mapping(top)["runs"])["steps"].value]
+    (record,) = (s for s in steps if scalar(s["id"]) == "record")
+    assert scalar(record["if"]) == "always() && steps.verify.outputs.decision != ''"
+    assert "record-decision.sh" in str(scalar(record["run"]))

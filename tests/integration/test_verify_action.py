@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from envsecops.attest.key import KeyVerifier, generate_key
+from envsecops.cli.verify import OUTPUT_NAMES
 from envsecops.model.bag import Bag
 from envsecops.policy.load import load_policy_text
 from envsecops.policy.render import render_policy
@@ -48,15 +49,6 @@ INPUTS = (
     "syft",
     "mode",
     "out",
-)
-OUTPUTS = (
-    "verdict",
-    "decision",
-    "env-hash",
-    "policy-id",
-    "decision-attestation",
-    "drift",
-    "policy-file",
 )
 FROM_ATTEST = ("attestation", "bag", "nonce")
 ERROR = "::error title=envsecops verify-bag::"
@@ -236,7 +228,7 @@ def test_verifies_this_machine_with_a_key_and_sets_the_outputs(
     assert "BEGIN PRIVATE KEY" not in result.stdout + result.stderr
     outputs = read_file_commands(verify_output.read_text(encoding="utf-8"))
     out = workspace / "decision"
-    assert {name: outputs.get(name, "") for name in OUTPUTS} == {
+    assert {name: outputs.get(name, "") for name in OUTPUT_NAMES} == {
         "verdict": "allow",
         "decision": str(out / "decision.json"),
         "env-hash": attested["env-hash"],
@@ -289,7 +281,7 @@ def test_action_hands_every_input_to_the_script_through_env() -> None:
     action, steps = _steps("actions/verify-bag/action.yml")
     assert tuple(_mapping(action["inputs"])) == INPUTS
     outputs = {n: scalar(_mapping(v)["value"]) for n, v in _mapping(action["outputs"]).items()}
-    assert outputs == {name: f"${{{{ steps.verify.outputs.{name} }}}}" for name in OUTPUTS}
+    assert outputs == {name: f"${{{{ steps.verify.outputs.{name} }}}}" for name in OUTPUT_NAMES}
     (step,) = steps
     assert scalar(step["id"]) == "verify"
     assert scalar(step["shell"]) == "bash"
@@ -304,7 +296,7 @@ def test_action_hands_every_input_to_the_script_through_env() -> None:
 def test_the_gate_verifies_what_attest_wrote_and_records_the_decision() -> None:
     action, steps = _steps("action.yml")
     by_id = {scalar(s["id"]): s for s in steps}
-    assert list(by_id) == ["pin-check", "attest", "verify", "record"]
+    assert list(by_id) == ["pin-check", "attest", "verify", "record", "mint"]
     declared = set(_mapping(action["inputs"]))
     env = _env(by_id["verify"])
     for name in FROM_ATTEST:

@@ -10,7 +10,6 @@ runner tree and reads the decision.json it wrote.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -18,11 +17,10 @@ from envsecops.attest.encoding import MAX_DOCUMENT_BYTES
 from envsecops.attest.statement import PREDICATE_TYPE, STATEMENT_TYPE, statement_bytes
 from envsecops.canonical import canonical_json
 from tests.conftest import shared_dir
+from tests.integration.verify_scene_fixtures import keys_fixture, scene_fixture  # noqa: F401
 from tests.integration.verify_support.builder import (
-    KeyPair,
     encode_payload,
     envelope,
-    make_key,
     payload_of,
     rebuilt,
     sign_statement,
@@ -32,24 +30,10 @@ from tests.integration.verify_support.scene import (
     Scene,
     assert_allowed,
     assert_denied,
-    clean_environment,
     run_verify,
 )
 
 SIGNATURE = "attestation.signature"
-
-
-@pytest.fixture(scope="module")
-def keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[KeyPair, KeyPair]:
-    """The trusted key (verify's --key) and a stranger's key."""
-    folder = tmp_path_factory.mktemp("keys")
-    return make_key(folder / "trusted.pem"), make_key(folder / "stranger.pem")
-
-
-@pytest.fixture
-def scene(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keys: tuple[KeyPair, KeyPair]) -> Scene:
-    clean_environment(monkeypatch, tmp_path)
-    return Scene(tmp_path, *keys)
 
 
 def test_control_the_untouched_attestation_is_allowed(scene: Scene, run_cli: RunCli) -> None:

@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 
 from tests.integration.oidc_issuer.server import LocalIssuer
-from tests.integration.verify_support.builder import KeyPair, ago, make_key
+from tests.integration.verify_scene_fixtures import keys_fixture, scene_fixture  # noqa: F401
+from tests.integration.verify_support.builder import ago
 from tests.integration.verify_support.scene import (
     RunCli,
     Scene,
     assert_allowed,
     assert_denied,
-    clean_environment,
     run_verify,
 )
 from tests.unit.gh.runner_model import read_file_commands
@@ -38,19 +38,6 @@ OTHER_JOBS_IN_ACTIONS = [
     pytest.param({"job_workflow_ref": OTHER_WORKFLOW}, "binding.workflow", id="job-workflow"),
     pytest.param({"repository_id": "75"}, "binding.repository", id="repository-id"),
 ]
-
-
-@pytest.fixture(scope="module")
-def keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[KeyPair, KeyPair]:
-    """The trusted key (verify's --key) and a stranger's key."""
-    folder = tmp_path_factory.mktemp("keys")
-    return make_key(folder / "trusted.pem"), make_key(folder / "stranger.pem")
-
-
-@pytest.fixture
-def scene(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keys: tuple[KeyPair, KeyPair]) -> Scene:
-    clean_environment(monkeypatch, tmp_path)
-    return Scene(tmp_path, *keys)
 
 
 @pytest.mark.parametrize(("facts", "code"), OTHER_JOBS)

@@ -12,28 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.verify_support.builder import KeyPair, make_key, payload_of, write_policy
+from tests.integration.verify_scene_fixtures import keys_fixture, scene_fixture  # noqa: F401
+from tests.integration.verify_support.builder import payload_of, write_policy
 from tests.integration.verify_support.scene import (
     RunCli,
     Scene,
     assert_denied,
     assert_usage_error,
-    clean_environment,
     run_verify,
 )
-
-
-@pytest.fixture(scope="module")
-def keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[KeyPair, KeyPair]:
-    """The trusted key (verify's --key) and a stranger's key."""
-    folder = tmp_path_factory.mktemp("keys")
-    return make_key(folder / "trusted.pem"), make_key(folder / "stranger.pem")
-
-
-@pytest.fixture
-def scene(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keys: tuple[KeyPair, KeyPair]) -> Scene:
-    clean_environment(monkeypatch, tmp_path)
-    return Scene(tmp_path, *keys)
 
 
 def _replace(argv: list[str | Path], flag: str, value: str | Path) -> list[str | Path]:

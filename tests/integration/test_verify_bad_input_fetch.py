@@ -19,9 +19,9 @@ import pytest
 
 from tests.integration.github_api.replay import FIXTURES, ReplayServer, StartServer
 from tests.integration.oidc_issuer.server import LocalIssuer
+from tests.integration.verify_scene_fixtures import keys_fixture  # noqa: F401 - `keys`
 from tests.integration.verify_support.builder import (
     KeyPair,
-    make_key,
     policy_text,
     write_policy,
 )
@@ -38,13 +38,6 @@ FETCH_CODES = ("policy.fetch",)
 MISSING_CODES = FETCH_CODES
 """A policy absent from the default branch is a failed fetch too (the contract), not
 `policy.missing` (which names a missing local file)."""
-
-
-@pytest.fixture(scope="module")
-def keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[KeyPair, KeyPair]:
-    """The trusted key (verify's --key) and a stranger's key."""
-    folder = tmp_path_factory.mktemp("keys")
-    return make_key(folder / "trusted.pem"), make_key(folder / "stranger.pem")
 
 
 class Job:

@@ -14,12 +14,11 @@ from pathlib import Path
 import pytest
 
 from envsecops.attest.binding import Binding
+from tests.integration.verify_scene_fixtures import keys_fixture, scene_fixture  # noqa: F401
 from tests.integration.verify_support.builder import (
     BINARY,
     ENVIRONMENTS,
-    KeyPair,
     binary_digest,
-    make_key,
     write_policy,
 )
 from tests.integration.verify_support.scene import (
@@ -27,25 +26,11 @@ from tests.integration.verify_support.scene import (
     Scene,
     assert_allowed,
     assert_denied,
-    clean_environment,
     run_verify,
 )
 
 INIT_FIX = "envsecops policy init --from bag.json"
 SHA = "0123456789abcdef0123456789abcdef01234567"
-
-
-@pytest.fixture(scope="module")
-def keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[KeyPair, KeyPair]:
-    """The trusted key (verify's --key) and a stranger's key."""
-    folder = tmp_path_factory.mktemp("keys")
-    return make_key(folder / "trusted.pem"), make_key(folder / "stranger.pem")
-
-
-@pytest.fixture
-def scene(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keys: tuple[KeyPair, KeyPair]) -> Scene:
-    clean_environment(monkeypatch, tmp_path)
-    return Scene(tmp_path, *keys)
 
 
 def _valid_head(scene: Scene) -> str:
@@ -225,9 +210,7 @@ def test_an_audit_policy_still_writes_deny_for_a_bad_attestation(
     scene: Scene, run_cli: RunCli
 ) -> None:
     """Audit mode exits 0 but the decision says deny and why: never an allow."""
-    policy = write_policy(scene.tmp / "audit", _valid_head(scene) + "mode: audit\n")
-    stranger = scene.attest(_binding_of(scene), key=scene.other_key, name="stranger")
-    outcome = run_verify(run_cli, scene.args(attested=stranger, policy=policy), scene.out)
+    outcome = run_verify(run_cli, _stranger_under_audit_policy(scene), scene.out)
     assert_denied(outcome, "attestation.signature", exit_code=0)
     assert outcome.decision is not None
     assert outcome.decision["mode"] == "audit"
@@ -236,11 +219,16 @@ def test_an_audit_policy_still_writes_deny_for_a_bad_attestation(
 def test_enforce_on_the_command_line_overrides_an_audit_policy(
     scene: Scene, run_cli: RunCli
 ) -> None:
-    policy = write_policy(scene.tmp / "audit", _valid_head(scene) + "mode: audit\n")
-    stranger = scene.attest(_binding_of(scene), key=scene.other_key, name="stranger")
-    argv = scene.args("--mode", "enforce", attested=stranger, policy=policy)
+    argv = _stranger_under_audit_policy(scene, "--mode", "enforce")
     outcome = run_verify(run_cli, argv, scene.out)
     assert_denied(outcome, "attestation.signature")
+
+
+def _stranger_under_audit_policy(scene: Scene, *extra: str) -> list[str | Path]:
+    """verify's arguments for a stranger-signed attestation under a policy in `mode: audit`."""
+    policy = write_policy(scene.tmp / "audit", _valid_head(scene) + "mode: audit\n")
+    stranger = scene.attest(_binding_of(scene), key=scene.other_key, name="stranger")
+    return scene.args(*extra, attested=stranger, policy=policy)
 
 
 def _binding_of(scene: Scene) -> Binding:

@@ -20,9 +20,8 @@ from envsecops.attest.interface import VerificationError
 from envsecops.attest.sigstore_signer import SigstoreSigner
 from envsecops.attest.sigstore_verify import SigstoreIdentity, SigstoreVerifier
 from envsecops.attest.statement import PAYLOAD_TYPE, statement_bytes
-from envsecops.model.decision import Decision, Mode, Principal, Verdict
+from envsecops.model.decision import Decision, Verdict
 from envsecops.verify.decision import (
-    DecisionFacts,
     build_decision,
     decision_bytes,
     decision_statement,
@@ -32,6 +31,7 @@ from tests.integration.oidc_issuer.tokens import encode, github_claims, signing_
 from tests.integration.sigstore_services import fulcio_stand_in, rekor_stand_in
 from tests.integration.sigstore_stand_in import IDENTITY, PrivateInstance, trust_config
 from tests.integration.verify_job import Job, RunCli, job_fixture  # noqa: F401 - the `job` fixture
+from tests.unit.verify.decision_samples import sample_facts
 
 GITHUB = "https://token.actions.githubusercontent.com"
 
@@ -81,16 +81,7 @@ def test_a_keyless_attestation_verifies_for_the_workflow_identity(
 
 
 def test_a_keyless_decision_verifies_back(tmp_path: Path, instance: PrivateInstance) -> None:
-    facts = DecisionFacts(
-        mode=Mode.ENFORCE,
-        env_hash="sha256:" + "a" * 64,
-        policy_id="p@sha256:0123456789ab",
-        policy_source="default-branch",
-        attestation_digest="sha256:" + "b" * 64,
-        principal=Principal.from_claims({"repository": "octo-org/octo-repo"}, "oidc"),
-        job="octo-org/octo-repo/1/1/deploy",
-        max_age=600,
-    )
+    facts = sample_facts(repository="octo-org/octo-repo")
     decision = build_decision([], facts, now=datetime.now(UTC))
     content = decision_bytes(decision)
     bundle, root = _keyless(

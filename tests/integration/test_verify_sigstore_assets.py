@@ -30,7 +30,8 @@ import pytest
 import sigstore
 
 from tests.conftest import SHARED, shared_dir
-from tests.integration.verify_support.builder import KeyPair, make_key
+from tests.integration.verify_scene_fixtures import keys_fixture  # noqa: F401 - `keys`
+from tests.integration.verify_support.builder import KeyPair
 from tests.integration.verify_support.scene import (
     Outcome,
     RunCli,
@@ -52,13 +53,6 @@ def _case_names() -> list[str]:
     return sorted(p.name for p in ASSETS.iterdir() if (p / "case.json").is_file())
 
 
-@pytest.fixture(scope="module")
-def keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[KeyPair, KeyPair]:
-    """The key that signs the decision, and a stranger's key."""
-    folder = tmp_path_factory.mktemp("keys")
-    return make_key(folder / "trusted.pem"), make_key(folder / "stranger.pem")
-
-
 @pytest.fixture
 def scene(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keys: tuple[KeyPair, KeyPair]
@@ -66,6 +60,13 @@ def scene(
     clean_environment(monkeypatch, tmp_path)
     yield Scene(tmp_path, *keys)
     assert not (tmp_path / "xdg").exists(), "verification touched sigstore's TUF cache"
+
+
+def _asset(name: str) -> tuple[Path, dict[str, Any]]:
+    """An asset's folder under ../shared (skip when absent) and its case.json."""
+    folder = shared_dir("sigstore-assets") / name
+    case: dict[str, Any] = json.loads((folder / "case.json").read_text(encoding="utf-8"))
+    return folder, case
 
 
 def _verify_bundle(run_cli: RunCli, scene: Scene, folder: Path, case: dict[str, Any]) -> Outcome:
@@ -96,8 +97,7 @@ def _assert_only(outcome: Outcome, code: str) -> dict[str, str]:
 def test_each_real_bundle_is_decided_for_its_stated_reason(
     scene: Scene, run_cli: RunCli, name: str
 ) -> None:
-    folder = shared_dir("sigstore-assets") / name
-    case: dict[str, Any] = json.loads((folder / "case.json").read_text(encoding="utf-8"))
+    folder, case = _asset(name)
     outcome = _verify_bundle(run_cli, scene, folder, case)
     if case["kind"] == "message_signature":
         reason = _assert_only(outcome, SIGNATURE)
@@ -118,8 +118,7 @@ def test_a_passing_bundle_checked_against_another_identity_is_a_signature_deny(
     scene: Scene, run_cli: RunCli
 ) -> None:
     """The control: the same good bundle, another repository's workflow as the identity."""
-    folder = shared_dir("sigstore-assets") / "pass-dsse-intoto-gha-prod"
-    case: dict[str, Any] = json.loads((folder / "case.json").read_text(encoding="utf-8"))
+    folder, case = _asset("pass-dsse-intoto-gha-prod")
     case["identity"] = (
         "https://github.com/octo-org/octo-repo/.github/workflows/deploy.yml@refs/heads/main"
     )
@@ -133,8 +132,7 @@ def test_a_passing_bundle_checked_against_the_wrong_instance_root_is_a_signature
     scene: Scene, run_cli: RunCli
 ) -> None:
     """A production bundle against the staging root: the chain cannot be built."""
-    prod = shared_dir("sigstore-assets") / "pass-dsse-intoto-gha-prod"
-    case: dict[str, Any] = json.loads((prod / "case.json").read_text(encoding="utf-8"))
+    prod, case = _asset("pass-dsse-intoto-gha-prod")
     staging = ASSETS / "pass-dsse-intoto-gha-staging-rekor2" / "trusted_root.json"
     case["trusted_root"] = str(staging)
     outcome = _verify_bundle(run_cli, scene, prod, case)
@@ -145,8 +143,7 @@ def test_a_bundle_whose_json_was_tampered_with_is_refused(
     scene: Scene, run_cli: RunCli, tmp_path: Path
 ) -> None:
     """A duplicated key, read differently by different parsers: refused before sigstore."""
-    prod = shared_dir("sigstore-assets") / "pass-dsse-intoto-gha-prod"
-    case: dict[str, Any] = json.loads((prod / "case.json").read_text(encoding="utf-8"))
+    prod, case = _asset("pass-dsse-intoto-gha-prod")
     text = (prod / case["bundle"]).read_text(encoding="utf-8")
     forged = tmp_path / "forged" / "bundle.sigstore.json"
     forged.parent.mkdir()

@@ -22,9 +22,20 @@ class Subcommand(Protocol):
 
 
 def _subcommands() -> list[Subcommand]:
-    from envsecops.cli import attest, audit, demo, pin_check, policy, record, verify
+    from envsecops.cli import (
+        attest,
+        audit,
+        demo,
+        doctor,
+        mint,
+        pin_check,
+        policy,
+        record,
+        trust_policy,
+        verify,
+    )
 
-    return [pin_check, attest, verify, record, audit, policy, demo]
+    return [pin_check, attest, verify, mint, record, audit, policy, demo, trust_policy, doctor]
 
 
 def build_parser() -> argparse.ArgumentParser:

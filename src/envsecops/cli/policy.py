@@ -45,14 +45,8 @@ def _no_subcommand(parser: argparse.ArgumentParser) -> int:
     return int(ExitCode.USAGE)
 
 
-def _add_init(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = commands.add_parser(
-        "init",
-        help="draft a policy that allows exactly one bag",
-        description="Draft readable, grouped, commented YAML that allows exactly the bag "
-        "given (review it before committing it as .github/envsecops.yml). Writes to stdout, "
-        "or to --out, which must not exist yet.",
-    )
+def add_bag_option(p: argparse.ArgumentParser) -> None:
+    """`--from BAG_JSON` (required), as `init` and `propose` take it."""
     p.add_argument(
         "--from",
         dest="bag",
@@ -61,6 +55,17 @@ def _add_init(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         metavar="BAG_JSON",
         help="the bag.json attest wrote",
     )
+
+
+def _add_init(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = commands.add_parser(
+        "init",
+        help="draft a policy that allows exactly one bag",
+        description="Draft readable, grouped, commented YAML that allows exactly the bag "
+        "given (review it before committing it as .github/envsecops.yml). Writes to stdout, "
+        "or to --out, which must not exist yet.",
+    )
+    add_bag_option(p)
     p.add_argument(
         "--name",
         help="the policy name, [A-Za-z0-9._-]{1,64} (default: the "

@@ -26,6 +26,8 @@ MAX_LINE = 400
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register `policy propose`."""
+    from envsecops.cli.policy import add_bag_option
+
     p = commands.add_parser(
         "propose",
         help="open a pull request with the allowlist entries a new bag needs",
@@ -37,14 +39,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "action, pin findings) are listed, never proposed. Exit 0 when the amended policy "
         "allows the bag, 1 when refused reasons remain, 2 bad input, 3 the GitHub API failed.",
     )
-    p.add_argument(
-        "--from",
-        dest="bag",
-        type=Path,
-        required=True,
-        metavar="BAG_JSON",
-        help="the bag.json attest wrote",
-    )
+    add_bag_option(p)
     p.add_argument(
         "--policy",
         default=DEFAULT_POLICY,

@@ -137,9 +137,12 @@ def run_demo(out: TextIO | None = None) -> int:
                 if attested is not None
                 else [Verdict(False, "verify-bag was not run: stage 2 did not attest")]
             )
-    write("\nStages not built yet (this demo will run them as they land):\n")
+    write(
+        "\nStages built but not run by this demo yet (they need a local OIDC issuer and a "
+        "cloud on loopback; `envsecops mint --help`):\n"
+    )
     for name, explanation in UPCOMING:
-        write(f"  {name}: not built yet - will {explanation}\n")
+        write(f"  {name}: not in the demo yet - it will {explanation}\n")
     write(
         "  record-decision: built (file and S3 ledgers, `envsecops record`, `envsecops audit`);"
         " `envsecops record --decision decision.json` appends the decisions above to a ledger\n"

@@ -39,7 +39,7 @@ from envsecops.policy.model import (
 )
 from envsecops.policy.pins import TOP_LEVEL_KEYS, pins_from_node
 from envsecops.policy.source import INIT_FIX, compose_policy
-from envsecops.syntax.yaml import MappingNode, Node, SequenceNode, items
+from envsecops.syntax.yaml import MERGE_KEY, MappingNode, Node, ScalarNode, SequenceNode, items
 
 __all__ = [
     "PolicyMissingError",
@@ -61,10 +61,16 @@ class PolicyMissingError(InputError):
 
 def document_json(node: Node) -> Any:
     """The YAML tree as JSON: mappings (merges followed) → objects, lists, scalars as strings."""
-    if isinstance(node, MappingNode):
-        return {name: document_json(value) for name, _key, value in items(node)}
-    if isinstance(node, SequenceNode):
+    kind = type(node)
+    if kind is ScalarNode:  # most nodes: checked first, exactly (this walk is on the hot path)
+        return str(node.value)
+    if kind is SequenceNode:
         return [document_json(child) for child in node.value]
+    if isinstance(node, MappingNode):
+        pairs = node.value
+        if all(type(key) is ScalarNode and key.value != MERGE_KEY for key, _ in pairs):
+            return {key.value: document_json(value) for key, value in pairs}
+        return {name: document_json(value) for name, _key, value in items(node)}
     return str(node.value)
 
 

@@ -1,7 +1,10 @@
 """The policy's `credentials:` section: the longest lifetime allowed and each provider's settings.
 
 The settings are a small documented set per provider, checked here by shape only (an ARN
-looks like an IAM role ARN, a region like a region); mint-creds decides what it needs.
+looks like an IAM role ARN, a region like a region, an account list like 12-digit ids, a Vault
+mount like a plain path with no `.`, `..` or empty segment); mint-creds decides what it needs.
+aws `gate-role-arn` is optional: without it mint-creds makes one hop straight into `role-arn`,
+a session that carries no tags (docs/mint-creds.md).
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ _WIF_PROVIDER = re.compile(
 )
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PATH = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
+_DOT_SEGMENTS = frozenset({".", ".."})
+_ACCOUNTS = re.compile(r"^\s*[0-9]{12}(\s*,\s*[0-9]{12})*\s*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,12 +48,33 @@ def _arn(value: str) -> bool:
     return bool(_ROLE_ARN.match(value))
 
 
+def _plain_path(value: str) -> bool:
+    """Segments of ``[A-Za-z0-9_.-]``, none empty, none ``.`` or ``..`` (no path traversal)."""
+    return bool(_PATH.match(value)) and not _DOT_SEGMENTS & set(value.split("/"))
+
+
+def _accounts(value: str) -> bool:
+    return bool(_ACCOUNTS.match(value))
+
+
+def _normalise(key: str, value: str) -> str:
+    """`allowed-account-ids` as ``id,id`` (spaces dropped); every other value as written."""
+    if key == "allowed-account-ids":
+        return ",".join(part.strip() for part in value.split(","))
+    return value
+
+
 SETTINGS: dict[str, dict[str, Setting]] = {
     "aws": {
-        "gate-role-arn": Setting(True, _arn, "an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)"),
+        "gate-role-arn": Setting(False, _arn, "an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)"),
         "role-arn": Setting(True, _arn, "an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)"),
         "region": Setting(True, lambda v: bool(REGION.match(v)), "an AWS region like eu-west-1"),
         "audience": Setting(False),
+        "allowed-account-ids": Setting(
+            False,
+            _accounts,
+            'comma-separated 12-digit AWS account ids, e.g. "111122223333, 444455556666"',
+        ),
     },
     "gcp": {
         "workload-identity-provider": Setting(
@@ -66,8 +92,12 @@ SETTINGS: dict[str, dict[str, Setting]] = {
             True, endpoint_allowed, "an https URL (plain http only to a loopback address)"
         ),
         "role": Setting(True),
-        "auth-path": Setting(False, lambda v: bool(_PATH.match(v)), "a mount path like jwt"),
-        "namespace": Setting(False, lambda v: bool(_PATH.match(v)), "a namespace like admin/ci"),
+        "auth-path": Setting(
+            False, _plain_path, "a mount path like jwt (no `.`, `..` or empty segment)"
+        ),
+        "namespace": Setting(
+            False, _plain_path, "a namespace like admin/ci (no `.`, `..` or empty segment)"
+        ),
         "audience": Setting(False),
     },
 }
@@ -89,7 +119,7 @@ def _provider(reader: Reader, name: str, node: Node, where: str) -> ProviderSett
         setting = known[key]
         if setting.check is not None and not setting.check(value):
             raise reader.fail(value_node, here, f"`{here}`: {value!r} is not {setting.shape}")
-        settings.append((key, value))
+        settings.append((key, _normalise(key, value)))
     return ProviderSettings(provider=name, settings=tuple(sorted(settings)), line=position(node)[0])
 
 

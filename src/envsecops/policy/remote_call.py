@@ -83,6 +83,21 @@ def _rate_limited(exc: GithubException) -> bool:
     )
 
 
+def refused_status(error: InfraError) -> int | None:
+    """403 or 404 when :func:`github_call` failed because the token may not read the resource.
+
+    Rate limits (403 or 429), 401 and every other failure give None: they are about the
+    service or the token as a whole, not about one permission. Shared with `envsecops doctor`,
+    which reports such refusals as "cannot check" instead of failing the whole run.
+    """
+    from github.GithubException import GithubException
+
+    cause = error.__cause__
+    if not isinstance(cause, GithubException) or cause.status not in {403, 404}:
+        return None
+    return None if _rate_limited(cause) else int(cause.status)
+
+
 def _status_error(
     settings: ApiSettings, repo: str, what: str, needs: str, exc: GithubException
 ) -> InfraError:

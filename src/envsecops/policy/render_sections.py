@@ -32,20 +32,10 @@ def runner_section(bag: Bag, blocked: list[Blocked]) -> list[str]:
         why = f"runner_environment {environment!r} is none of {', '.join(RUNNER_ENVIRONMENTS)}"
         blocked.append(Blocked(component, "runner.environment", why))
         lines.append("  # environments: left at the default [github-hosted]; see the end")
-    image_os, image_version = facts.get("image_os"), facts.get("image_version")
-    if image_os is not None:
-        lines += ["  images:", f"    - os: {scalar(literal_glob(image_os))}"]
-        if image_version is not None:
-            lines.append(f"      versions: {flow_list([literal_glob(image_version)])}")
-    else:
-        lines.append("  # images: not constrained (the bag has no ImageOS fact)")
-    os_id, os_version = facts.get("os"), facts.get("os_version")
-    if os_id is not None:
-        lines += ["  os:", f"    - id: {scalar(literal_glob(os_id))}"]
-        if os_version is not None:
-            lines.append(f"      versions: {flow_list([literal_glob(os_version)])}")
-    else:
-        lines.append("  # os: not constrained (the bag has no os-release ID)")
+    image = facts.get("image_os"), facts.get("image_version")
+    lines += _versioned("images", "os", *image, "the bag has no ImageOS fact")
+    os_release = facts.get("os"), facts.get("os_version")
+    lines += _versioned("os", "id", *os_release, "the bag has no os-release ID")
     arch = facts.get("arch")
     if arch is not None:
         lines.append(f"  arch: {flow_list([literal_glob(arch)])}")
@@ -55,6 +45,18 @@ def runner_section(bag: Bag, blocked: list[Blocked]) -> list[str]:
     else:
         lines.append("  containers: []   # the job does not run in a container")
     return [*lines, ""]
+
+
+def _versioned(
+    section: str, key: str, name: str | None, version: str | None, missing: str
+) -> list[str]:
+    """`SECTION:` with one `- KEY: name` entry (and its version), or a comment when unknown."""
+    if name is None:
+        return [f"  # {section}: not constrained ({missing})"]
+    lines = [f"  {section}:", f"    - {key}: {scalar(literal_glob(name))}"]
+    if version is not None:
+        lines.append(f"      versions: {flow_list([literal_glob(version)])}")
+    return lines
 
 
 def env_section(entries: list[Entry]) -> list[str]:

@@ -2,29 +2,29 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
 from envsecops.model.bag import Bag, Component, ComponentKind, RunnerFacts, Status
+from tests.unit.policy.evaluate_support import FACTS, SHA, digest
 
-SHA = "3d3c42e5c0da8e96a2c9d2a1d2a9f1e4b0c4d5e6"
 OTHER_SHA = "0123456789abcdef0123456789abcdef01234567"
-FACTS = {
-    "arch": "x86_64",
-    "image_os": "ubuntu24",
-    "image_version": "20251110.1.0",
-    "os": "ubuntu",
-    "os_version": "24.04",
-    "runner_environment": "github-hosted",
-}
 ORIGINS = {"runner_environment": "oidc", "os": "file", "os_version": "file", "arch": "platform"}
-
-
-def digest(seed: str) -> str:
-    """A stable `sha256:<hex>` for a seed."""
-    return "sha256:" + hashlib.sha256(seed.encode()).hexdigest()
+BLOCKED_CODES = frozenset(
+    {
+        "action.pin-findings",
+        "action.unlisted",
+        "action.unpinned",
+        "binary.path-entry",
+        "cataloger.failed",
+        "component.problem",
+        "package.unlisted",
+        "runner.mismatch",
+    }
+)
+"""The codes no policy entry can clear in a bag of `blocked_components()` and an action with
+pin findings (as in `allowable_components()`)."""
 
 
 def c(kind: str, name: str, source: str, **fields: Any) -> Component:

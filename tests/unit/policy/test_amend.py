@@ -13,14 +13,14 @@ from envsecops.policy.amend import FIXABLE, Amendment, amend_policy
 from envsecops.policy.evaluate import evaluate
 from envsecops.policy.load import load_policy_text
 from envsecops.policy.render import render_policy
+from tests.unit.policy.evaluate_support import SHA, digest
 from tests.unit.policy.init_bags import (
-    SHA,
+    BLOCKED_CODES,
     action,
     allowable_components,
     binary,
     blocked_components,
     c,
-    digest,
     env,
     make_bag,
     package,
@@ -156,16 +156,7 @@ def test_refused_reasons_are_listed_and_never_edited() -> None:
     bag = make_bag([*baseline(), *blocked_components(), action("some-org/composite", SHA, 3)])
     result = amend(text, bag)
     refused = {line.split(" ", 1)[0] for line in result.refused}
-    assert refused == {
-        "action.pin-findings",
-        "action.unlisted",
-        "action.unpinned",
-        "binary.path-entry",
-        "cataloger.failed",
-        "component.problem",
-        "package.unlisted",
-        "runner.mismatch",
-    }
+    assert refused == BLOCKED_CODES
     assert all("[not proposed: " in line for line in result.refused)
     assert "setup-node" not in result.text.split("\nactions:", 1)[1].split("\n#", 1)[0]
     assert "allow-pin-findings: true" not in result.text.replace("# allow-pin-findings", "")

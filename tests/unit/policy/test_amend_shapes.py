@@ -9,12 +9,11 @@ from envsecops.model.bag import Bag
 from envsecops.policy.amend import Amendment, amend_policy
 from envsecops.policy.evaluate import evaluate
 from envsecops.policy.load import load_policy_text
+from tests.unit.policy.evaluate_support import SHA, digest
 from tests.unit.policy.init_bags import (
-    SHA,
     action,
     binary,
     c,
-    digest,
     env,
     make_bag,
     package,

@@ -20,11 +20,11 @@ from envsecops.policy.evaluate import evaluate
 from envsecops.policy.load import document_json, load_policy_text
 from envsecops.policy.render import SCHEMA_URL, draft_policy, render_policy
 from envsecops.policy.source import compose_policy
+from tests.unit.policy.evaluate_support import SHA, digest
 from tests.unit.policy.init_bags import (
-    SHA,
+    BLOCKED_CODES,
     allowable_components,
     blocked_components,
-    digest,
     env,
     make_bag,
 )
@@ -221,16 +221,7 @@ def test_what_no_policy_can_allow_is_listed_at_the_end_and_denied() -> None:
     assert "(empty entry: the current directory) (PATH position 3): relative" in text
     assert "  # actions/setup-node@v4 is pinned by a tag or branch: it cannot be allowed" in text
     found = {code for code, _subject in codes(text, bag)}
-    assert found == {
-        "action.pin-findings",
-        "action.unlisted",
-        "action.unpinned",
-        "binary.path-entry",
-        "cataloger.failed",
-        "component.problem",
-        "package.unlisted",
-        "runner.mismatch",
-    }
+    assert found == BLOCKED_CODES
 
 
 def test_a_clean_bag_says_nothing_will_be_denied() -> None:

@@ -243,7 +243,7 @@ CASES: list[tuple[str, str, str, int, int]] = [
     (
         "aws-missing",
         N + "credentials:\n  providers:\n    aws: {region: eu-west-1}\n",
-        "needs `gate-role-arn`, `role-arn`",
+        "needs `role-arn`",
         4,
         10,
     ),

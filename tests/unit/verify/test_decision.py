@@ -13,10 +13,9 @@ from envsecops.attest.interface import VerificationError
 from envsecops.attest.key import KeySigner, KeyVerifier, generate_key
 from envsecops.attest.statement import PAYLOAD_TYPE, statement_bytes
 from envsecops.canonical import canonical_json
-from envsecops.model.decision import Mode, Principal, Reason, Verdict
+from envsecops.model.decision import Reason, Verdict
 from envsecops.policy.reasons import CODES, MAX_REASONS
 from envsecops.verify.decision import (
-    DecisionFacts,
     build_decision,
     decision_bytes,
     decision_statement,
@@ -25,18 +24,10 @@ from envsecops.verify.decision import (
     verify_decision,
 )
 from tests.unit.attest.samples import sample_statement, sign_statement
+from tests.unit.verify.decision_samples import sample_facts
 
 NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
-FACTS = DecisionFacts(
-    mode=Mode.ENFORCE,
-    env_hash="sha256:" + "a" * 64,
-    policy_id="p@sha256:0123456789ab",
-    policy_source="local",
-    attestation_digest="sha256:" + "b" * 64,
-    principal=Principal.from_claims({"repository": "o/r"}, "oidc"),
-    job="o/r/1/1/deploy",
-    max_age=600,
-)
+FACTS = sample_facts(policy_source="local")
 
 
 @pytest.fixture

@@ -5,20 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from envsecops.model.decision import Mode, Principal, Reason
+from envsecops.model.decision import Mode, Reason
 from envsecops.report.decision_text import DecisionView, clean, render_decision
-from envsecops.verify.decision import DecisionFacts, build_decision
+from envsecops.verify.decision import build_decision
+from tests.unit.verify.decision_samples import sample_facts
 
-FACTS = DecisionFacts(
-    mode=Mode.ENFORCE,
-    env_hash="sha256:" + "a" * 64,
-    policy_id="p@sha256:0123456789ab",
-    policy_source="default-branch",
-    attestation_digest="sha256:" + "b" * 64,
-    principal=Principal.from_claims({"repository": "o/r"}, "oidc"),
-    job="o/r/1/1/deploy",
-    max_age=600,
-)
+FACTS = sample_facts()
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 

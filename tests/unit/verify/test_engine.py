@@ -15,7 +15,14 @@ from envsecops.model.decision import Principal, Reason, Verdict
 from envsecops.model.findings import Finding
 from envsecops.policy.model import Policy
 from envsecops.verify.decision import decision_bytes
-from envsecops.verify.engine import Collaborators, Evaluator, VerifyInputs, run_checks
+from envsecops.verify.engine import (
+    Collaborators,
+    Evaluator,
+    VerifyInputs,
+    VerifyOutcome,
+    default_evaluator,
+    run_checks,
+)
 from envsecops.verify.job import current_job
 from envsecops.verify.policy_input import PolicyLoaders, PolicyRequest
 from tests.unit.attest.samples import sample_statement, sign_statement
@@ -58,26 +65,37 @@ def files(tmp_path: Path) -> tuple[Path, Path, Path, KeySigner]:
     return tmp_path / "att.dsse.json", tmp_path / "bag.json", tmp_path / "policy.yml", signer
 
 
-def _run(att: Path, bag: Path, policy: Path, verifier: Verifier, calls: Calls) -> list[str]:
+@pytest.fixture
+def stranger(tmp_path: Path) -> KeyVerifier:
+    """A verifier that trusts only a key the attestation was not signed with."""
+    return KeyVerifier.from_files([generate_key(tmp_path / "s.pem").public_path])
+
+
+def _check(
+    att: Path, bag: Path, policy: Path, verifier: Verifier, calls: Calls, *, fake_policy: bool
+) -> VerifyOutcome:
+    """Run the checks locally; ``fake_policy`` swaps the evaluator for the recording one."""
     inputs = VerifyInputs(att, bag, PolicyRequest("local", str(policy), path=policy))
     collab = Collaborators(
         build_verifier=lambda: verifier,
         take_inventory=calls.take,
         loaders=PolicyLoaders.default(),
-        evaluator=calls.evaluator,
+        evaluator=calls.evaluator if fake_policy else default_evaluator,
         clock=lambda: NOW,
     )
-    job = current_job(None, {}, in_actions=False)
-    outcome = run_checks(inputs, job, Principal.from_claims({}, "environment"), collab)
+    return run_checks(inputs, current_job(None, {}, in_actions=False), PRINCIPAL, collab)
+
+
+def _run(att: Path, bag: Path, policy: Path, verifier: Verifier, calls: Calls) -> list[str]:
+    outcome = _check(att, bag, policy, verifier, calls, fake_policy=True)
     assert outcome.decision.verdict is (Verdict.DENY if outcome.decision.reasons else Verdict.ALLOW)
     return sorted({r.code for r in outcome.decision.reasons})
 
 
 def test_a_bad_signature_still_runs_the_policy_and_the_drift_check(
-    files: tuple[Path, Path, Path, KeySigner], tmp_path: Path
+    files: tuple[Path, Path, Path, KeySigner], stranger: KeyVerifier
 ) -> None:
     att, bag, policy, _ = files
-    stranger = KeyVerifier.from_files([generate_key(tmp_path / "s.pem").public_path])
     changed = Component(ComponentKind.BINARY, "x", "path", path="/usr/bin/x")
     fresh = sample_statement()[0]
     calls = Calls(Bag.build(fresh.runner, [*fresh.components, changed]))
@@ -99,11 +117,10 @@ def test_a_good_attestation_checks_the_binding_too(
 
 
 def test_an_unparseable_bag_skips_what_needs_a_bag(
-    files: tuple[Path, Path, Path, KeySigner], tmp_path: Path
+    files: tuple[Path, Path, Path, KeySigner], stranger: KeyVerifier
 ) -> None:
     att, bag, policy, _ = files
     bag.write_bytes(b"[]")
-    stranger = KeyVerifier.from_files([generate_key(tmp_path / "s.pem").public_path])
     calls = Calls(sample_statement()[0])
     codes = _run(att, bag, policy, stranger, calls)
     assert codes == ["attestation.signature", "attestation.unreadable"]
@@ -112,24 +129,19 @@ def test_an_unparseable_bag_skips_what_needs_a_bag(
 
 
 def test_missing_files_are_unreadable_and_nothing_raises(
-    files: tuple[Path, Path, Path, KeySigner], tmp_path: Path
+    files: tuple[Path, Path, Path, KeySigner], stranger: KeyVerifier, tmp_path: Path
 ) -> None:
     _, _, policy, _ = files
-    stranger = KeyVerifier.from_files([generate_key(tmp_path / "s.pem").public_path])
     calls = Calls(sample_statement()[0])
     codes = _run(tmp_path / "no-att", tmp_path / "no-bag", policy, stranger, calls)
     assert codes == ["attestation.unreadable"]
 
 
 def test_hostile_text_in_the_bag_still_gives_a_canonical_decision(
-    files: tuple[Path, Path, Path, KeySigner], tmp_path: Path
+    files: tuple[Path, Path, Path, KeySigner], stranger: KeyVerifier
 ) -> None:
     att, bag, policy, _ = files
     bag.write_bytes(b'{"version": "1", "components": [{"kind": "binary", "name": "\\udc80"}]}')
-    stranger = KeyVerifier.from_files([generate_key(tmp_path / "s.pem").public_path])
-    calls = Calls(sample_statement()[0])
-    inputs = VerifyInputs(att, bag, PolicyRequest("local", str(policy), path=policy))
-    collab = Collaborators(lambda: stranger, calls.take, PolicyLoaders.default(), clock=lambda: NOW)
-    outcome = run_checks(inputs, current_job(None, {}, in_actions=False), PRINCIPAL, collab)
+    outcome = _check(att, bag, policy, stranger, Calls(sample_statement()[0]), fake_policy=False)
     assert "attestation.unreadable" in {r.code for r in outcome.decision.reasons}
     decision_bytes(outcome.decision)  # canonical JSON: no lone surrogate survives

@@ -1,0 +1,1 @@
+"""Cloud trust configuration for the gate workflow: input validation and template rendering."""
