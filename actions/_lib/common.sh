@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sourced by every envsecops action script: workflow-command escaping, input validation,
-# safe outputs, and the hash-locked venv inside the action's own directory.
+# safe outputs, and the hash-locked venv inside the action's own checkout.
 #
 # The caller sets ENVSECOPS_STAGE (used in error titles) before sourcing, then calls
 # `bootstrap_venv ACTION_DIR`, which sets `venv` and `root`.
@@ -37,6 +37,22 @@ set_output() {
   fi
 }
 
+# The venv ACTION_DIR runs from. Every stage of one checkout shares ROOT/.venv (the top-level
+# action's directory is ROOT; a stage's is ROOT/actions/<stage>): a per-stage venv built by a
+# later stage would appear in the downloaded action tree after attest-runner inventoried it,
+# and verify-bag would see its own installation as drift. An action directory outside the
+# checkout (the scripts' tests) keeps its own.
+venv_dir() {
+  local action_dir=$1 checkout
+  checkout=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd -P)
+  if [[ $(cd -- "$action_dir" 2>/dev/null && pwd -P) == "$checkout" ]] ||
+    [[ $(cd -- "$action_dir/../.." 2>/dev/null && pwd -P) == "$checkout" ]]; then
+    printf '%s/.venv' "$checkout"
+  else
+    printf '%s/.venv' "$action_dir"
+  fi
+}
+
 # Build (or reuse) the venv for ACTION_DIR; sets `venv` and `root`.
 bootstrap_venv() {
   local action_dir=$1 lock stamp
@@ -50,10 +66,10 @@ bootstrap_venv() {
   python3 -I -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' ||
     fail "envsecops needs Python 3.11 or newer, found $(python3 -I -V 2>&1); add actions/setup-python with python-version: \"3.11\" before this step"
 
-  # The venv lives in the action's own directory and is rebuilt whenever the lock file, the
-  # project metadata or the interpreter changes. pip runs `--isolated` (no PIP_* variables or
-  # user config, which an earlier step could have set) and `--require-hashes`.
-  venv="$action_dir/.venv"
+  # The venv lives in the action's checkout (venv_dir) and is rebuilt whenever the lock file,
+  # the project metadata or the interpreter changes. pip runs `--isolated` (no PIP_* variables
+  # or user config, which an earlier step could have set) and `--require-hashes`.
+  venv=$(venv_dir "$action_dir")
   lock="$root/requirements/runtime.lock"
   [[ -f $lock ]] || fail "internal: $lock is missing from the action's checkout"
   stamp=$(python3 -I -c '

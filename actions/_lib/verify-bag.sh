@@ -26,7 +26,7 @@
 #   ENVSECOPS_GITHUB_TOKEN   token for the default-branch policy fetch (`github.token`; the job
 #                            needs `contents: read`); read by envsecops from the environment
 # Outputs (envsecops writes them to $GITHUB_OUTPUT itself): verdict, decision, env-hash,
-# policy-id, decision-attestation, drift.
+# policy-id, decision-attestation, drift, policy-file.
 # Exit status: verify's own (0 allow or audit-mode deny, 1 deny with the decision written,
 # 2 bad input with nothing written, 3 the decision could not be signed).
 set -euo pipefail

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any
 
 import rfc8785
@@ -57,6 +58,28 @@ def canonical_json(value: Any) -> bytes:
         except UnicodeEncodeError:  # a lone surrogate: let rfc8785 refuse it
             pass
     return bytes(rfc8785.dumps(value))
+
+
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
+def bmp_only(text: str) -> bool:
+    """Whether ``text`` has no character outside the Basic Multilingual Plane (fast, in C)."""
+    return text.isascii() or _ASTRAL.search(text) is None
+
+
+def digest_of_strings(value: Any) -> str:
+    """:func:`digest` for JSON made only of objects, arrays and strings (a YAML document read
+    as text), without the per-node walk: such a tree's sorted compact dump is RFC 8785 unless
+    some text lies outside the Basic Multilingual Plane (key order) or is a lone surrogate,
+    and only then does the general path run."""
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    if bmp_only(text):
+        try:
+            return digest_bytes(text.encode("utf-8"))
+        except UnicodeEncodeError:
+            pass
+    return digest(value)
 
 
 def digest_bytes(data: bytes) -> str:

@@ -1,4 +1,4 @@
-"""`envsecops demo`: pin-check, attest, verify (allow, then deny); it checks itself, cleans up."""
+"""`envsecops demo`: the whole chain on loopback, allow then deny; it checks itself, cleans up."""
 
 from __future__ import annotations
 
@@ -6,18 +6,25 @@ import io
 import json
 import multiprocessing.util
 import os
+import re
+import socket
+import sys
 import tempfile
+import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from envsecops.attest.key import GeneratedKey
-from envsecops.demo import local_env, verify_step
+from envsecops.demo import local_env, mint_step, record_step, verify_step
 from envsecops.demo import run as demo_run
 from envsecops.demo.attest_step import Attested
-from envsecops.demo.sample import CLEAN, EXPECTED, FILES, UPCOMING
+from envsecops.demo.runner import AMBIENT_AWS, Runner
+from envsecops.demo.sample import CLEAN, EXPECTED, FILES
 from envsecops.model import Confidence, Finding, Severity
 from envsecops.model.decision import Decision, Mode, Principal, Reason
 from envsecops.model.decision import Verdict as DecisionVerdict
@@ -48,8 +55,43 @@ def sample_root(tmp_path: Path) -> Path:
     return tmp_path
 
 
+CHAIN_OK_LINES = (
+    "attestation signed by key:sha256:",
+    "by the issuer's validated token (repository, repository_id, run_id, run_attempt, "
+    "job_workflow_ref, sha from OIDC claims, not the environment)",
+    "drafted from the attested bag (",
+    "allow: no drift, every component allowed by envsecops-demo@sha256:",
+    "through two hops (AssumeRoleWithWebIdentity on the gate role, then AssumeRole), tagged "
+    "env_hash, policy_id, decision_id",
+    "the exported credentials work: GetCallerIdentity with them answers "
+    "arn:aws:sts::123456789012:assumed-role/deploy-",
+    "the allow is recorded in the file ledger and the Object-Lock S3 ledger (exit 0;",
+    "from the mint-intent and mint-issued entries of both ledgers",
+    "deny: drift.env-hash with drift.json naming the added binary ",
+    "mint refused the deny (exit 1, decision.deny): no token for sts.amazonaws.com was "
+    "requested, moto issued no session, no credential was written",
+    "the deny is recorded in the file ledger and the Object-Lock S3 ledger (exit 1;",
+    "audit verify: both ledgers are sound (ok file:",
+)
+"""Every checked line of the chain after pin-check, in the order the demo prints them."""
+LOOPBACK = re.compile(
+    r"an OIDC issuer at (http://127\.0\.0\.1:\d+) .* moto at (http://127\.0\.0\.1:\d+) "
+)
+
+
+def _ok_lines(text: str) -> list[str]:
+    return [line.strip()[len("[ok] ") :] for line in text.splitlines() if "[ok] " in line]
+
+
+def _refuses_connections(url: str) -> bool:
+    host, port = url.removeprefix("http://").split(":")
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.settimeout(2)
+        return probe.connect_ex((host, int(port))) != 0
+
+
 @pytest.mark.slow
-def test_demo_succeeds_and_says_what_is_not_built(
+def test_demo_runs_the_whole_chain_and_cleans_up(
     run_cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # multiprocessing keeps its own temp dir (the hashing workers' forkserver socket) for the
@@ -60,30 +102,60 @@ def test_demo_succeeds_and_says_what_is_not_built(
     # As in the project's CI: the demo must still run as a local run, and leave these alone.
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     monkeypatch.setenv("GITHUB_OUTPUT", str(tmp_path / "ci-step-output"))
-    path = os.environ["PATH"]
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "ci-step-summary"))
+    monkeypatch.setenv("ACTIONS_ID_TOKEN_REQUEST_URL", "https://token.invalid/not-used")
+    # This machine's AWS settings must not leak in: a profile that does not exist would fail
+    # every boto3 client the demo made if it were used.
+    monkeypatch.setenv("AWS_PROFILE", "envsecops-demo-no-such-profile")
+    monkeypatch.delenv("ENVSECOPS_AWS_ENDPOINT_URL", raising=False)
+    before = dict(os.environ)
+    threads = set(threading.enumerate())
+    started = time.monotonic()
     result = run_cli("demo")
+    seconds = time.monotonic() - started
     assert result.code == 0, result.out + result.err
+    assert seconds < 60, f"the demo took {seconds:.1f} s"
     assert "[FAIL]" not in result.out
-    # one [ok] per pin-check expectation, one for the verified attestation of stage 2, and
-    # three for stage 3: the drafted policy, the allow, the deny after the planted binary
-    assert result.out.count("[ok]") == len(EXPECTED) + len(CLEAN) + 1 + 3
-    assert "attestation signed by key:sha256:" in result.out
-    assert "it hides GITHUB_ACTIONS from its own attest and verify" in result.out
-    assert "[ok] allow: no drift, every component allowed by envsecops-demo@sha256:" in result.out
-    assert "[ok] deny: drift.env-hash with drift.json naming the added binary " in result.out
-    assert "planted-bin/git" in result.out
-    assert "verify-bag: not in the demo yet" not in result.out
-    for name, _explanation in UPCOMING:
-        assert f"{name}: not in the demo yet" in result.out
-    assert os.environ["PATH"] == path, "the planted PATH entry is gone again"
-    assert os.environ["GITHUB_ACTIONS"] == "true", "hidden only during the demo's own runs"
-    assert not (tmp_path / "ci-step-output").exists(), "the demo set no step outputs"
+    ok = _ok_lines(result.out)
+    assert len(ok) == len(EXPECTED) + len(CLEAN) + len(CHAIN_OK_LINES), ok
+    for line, wanted in zip(ok[-len(CHAIN_OK_LINES) :], CHAIN_OK_LINES, strict=True):
+        assert wanted in line, (wanted, line)
     for expected in EXPECTED:
         assert expected.what in result.out
-    # `pymp-*` is multiprocessing's own per-process directory (the hashing workers), which
-    # it removes when the interpreter exits; everything the demo made must already be gone.
+    assert "it hides GITHUB_ACTIONS, ACTIONS_ID_TOKEN_REQUEST_URL from its own" in result.out
+    assert "planted-bin/git" in result.out
+    assert "not in the demo yet" not in result.out
+    # the job summary, rendered for the terminal, and audit why's paragraph
+    assert "The job summary (what $GITHUB_STEP_SUMMARY shows the reviewer):" in result.out
+    assert "| ### ✅ Allowed" in result.out
+    assert "| ### ❌ Denied" in result.out
+    assert "existed because decision dec_" in result.out
+    assert "mint timings (s): " in result.out
+    assert re.search(r"demo: ok in \d+\.\d s - ", result.out)
+    # the services are stopped, the environment is as it was, nothing is left behind
+    found = LOOPBACK.search(result.out)
+    assert found is not None, "the demo names its loopback services"
+    for url in found.groups():
+        assert _refuses_connections(url), f"{url} still accepts connections"
+    assert dict(os.environ) == before, "the environment is restored"
+    assert not (tmp_path / "ci-step-output").exists(), "the demo set no step outputs of its own"
+    assert not (tmp_path / "ci-step-summary").exists(), "nor wrote the surrounding job's summary"
     left = [p for p in tmp_path.iterdir() if not p.name.startswith("pymp-")]
-    assert left == [], "the demo left its sample repository behind"
+    assert left == [], "the demo left its temporary tree behind"
+    lingering = [t for t in set(threading.enumerate()) - threads if not t.daemon]
+    assert lingering == [], "the demo left threads running"
+
+
+def test_demo_without_moto_says_how_to_get_it(
+    run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "moto", None)
+    monkeypatch.setitem(sys.modules, "moto.server", None)
+    result = run_cli("demo")
+    assert result.code == 2
+    assert "moto is a development dependency" in result.out
+    assert "python3 tools/dev.py demo" in result.out
+    assert "Stage 1" not in result.out, "nothing runs without the local cloud"
 
 
 def test_every_marker_names_exactly_one_line(sample_root: Path) -> None:
@@ -155,7 +227,9 @@ def test_run_demo_writes_only_to_the_given_stream(capsys: pytest.CaptureFixture[
     assert code == 0, text
     assert "$ envsecops pin-check ." in text
     assert "$ envsecops verify --attestation attestation.dsse.json" in text
-    assert text.rstrip().endswith("denied it once a binary was planted on PATH")
+    assert "$ envsecops mint --decision decision-allow/decision.json" in text
+    assert "$ envsecops audit why ASIA" in text
+    assert text.rstrip().endswith("the servers are stopped and the temporary files removed")
     assert capsys.readouterr() == ("", "")
 
 
@@ -244,3 +318,77 @@ def test_changed_environment_restores_even_after_an_error(monkeypatch: pytest.Mo
     with local_env.changed_environment({"ENVSECOPS_DEMO_PROBE": "set"}):
         assert os.environ["ENVSECOPS_DEMO_PROBE"] == "set"
     assert "ENVSECOPS_DEMO_PROBE" not in os.environ, "a variable that was unset is unset again"
+
+
+def test_step_outputs_reads_heredoc_entries(tmp_path: Path) -> None:
+    output = tmp_path / "output"
+    output.write_text(
+        'ledger-receipts<<ghadelim_1\n[{"ledger": "file:x"}]\nghadelim_1\n'
+        "digest<<ghadelim_2\nsha256:ab\nghadelim_2\n",
+        encoding="utf-8",
+    )
+    assert record_step.step_outputs(output) == {
+        "ledger-receipts": '[{"ledger": "file:x"}]',
+        "digest": "sha256:ab",
+    }
+
+
+def test_terminal_markdown_drops_escapes_but_keeps_table_cells_whole() -> None:
+    text = record_step.terminal_markdown(r"| envsecops\-demo\@sha256 | a \| b | <sub>v</sub> |")
+    assert text == r"| envsecops-demo@sha256 | a \| b | v |"
+
+
+def test_runner_environment_isolates_aws_and_names_the_job(tmp_path: Path) -> None:
+    class Services:
+        url = "http://127.0.0.1:1"
+        endpoint = "http://127.0.0.1:2"
+
+        def environ(self) -> dict[str, str]:
+            return {"ACTIONS_ID_TOKEN_REQUEST_URL": f"{self.url}/token"}
+
+    services = Services()
+    changes = Runner(tmp_path).environ(services, services)  # type: ignore[arg-type]
+    assert changes["GITHUB_ACTIONS"] is None
+    assert all(changes[name] is None for name in AMBIENT_AWS)
+    assert changes["ENVSECOPS_AWS_ENDPOINT_URL"] == "http://127.0.0.1:2"
+    assert changes["ACTIONS_ID_TOKEN_REQUEST_URL"] == "http://127.0.0.1:1/token"
+    assert changes["GITHUB_REPOSITORY"] == "octo-org/octo-repo"
+    assert str(changes["AWS_CONFIG_FILE"]).startswith(str(tmp_path))
+
+
+def _cloud() -> Any:
+    class FakeCloud:
+        target_arn = "arn:aws:iam::123456789012:role/deploy-x"
+        target_name = "deploy-x"
+
+    return FakeCloud()
+
+
+def test_stamped_expectation_needs_every_tag_the_identity_and_two_hops() -> None:
+    decision = _decision(DecisionVerdict.ALLOW)
+    cloud = _cloud()
+    good = {
+        "tags": {
+            "env_hash": decision.env_hash,
+            "policy_id": decision.policy_id,
+            "decision_id": decision.decision_id,
+        },
+        "source_identity": decision.decision_id,
+        "role": cloud.target_arn,
+        "key_id": "ASIAEXAMPLE",
+    }
+    assert mint_step._expect_stamped(good, decision, 2, cloud).ok
+    assert not mint_step._expect_stamped(good, decision, 1, cloud).ok
+    untagged = {**good, "tags": {"env_hash": decision.env_hash}}
+    failed = mint_step._expect_stamped(untagged, decision, 2, cloud)
+    assert not failed.ok
+    assert "policy_id, decision_id" in failed.text
+    other = {**good, "source_identity": "dec_other"}
+    assert not mint_step._expect_stamped(other, decision, 2, cloud).ok
+
+
+def test_usable_expectation_needs_all_three_exports() -> None:
+    exports = {"AWS_ACCESS_KEY_ID": "ASIAEXAMPLE", "AWS_SECRET_ACCESS_KEY": "s"}
+    failed = mint_step._expect_usable(exports, {"key_id": "ASIAEXAMPLE"}, _cloud())
+    assert not failed.ok
+    assert "AWS_SESSION_TOKEN" in failed.text

@@ -37,7 +37,11 @@ BENCH_WORK = "bench/.work/*"
 SHA_PIN = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
 VERSION_COMMENT = re.compile(r"@[0-9a-f]{40} # v\d+\.\d+\.\d+$")
 # The only write grants any job holds, each justified in the workflow beside it.
-WRITE_GRANTS = {("ci.yml", "pin-check"): {"security-events"}}
+WRITE_GRANTS = {
+    ("ci.yml", "pin-check"): {"security-events"},
+    # The gate's job exchanges its OIDC token for the attestation, the decision and the mint.
+    ("gate.yml", "gate"): {"id-token"},
+}
 
 GUARD = '''\
 """Installed by tests/integration/test_dogfood.py: this process may only reach loopback."""

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from envsecops.model.decision import Credential, Decision
 
 MAX_INPUT_BYTES = 16 * 1024 * 1024
+OUTPUT_NAMES = ("ledger-receipts", "digest")
+"""The step outputs: ``ledger-receipts`` always, ``digest`` only when every ledger recorded."""
 CREDENTIAL_KEYS = frozenset(
     {"provider", "role", "session_name", "key_id", "expires_at", "tags"}
     | {"source_identity", "session_arn"}
@@ -240,9 +242,12 @@ def _report(
             {"ledger": r.ledger, "location": r.location, "seq": r.seq, "digest": r.digest}
             for r in receipts
         ]
-        set_output(output, "ledger-receipts", json_line(rows))
+        values = {"ledger-receipts": json_line(rows)}
         if not failures:
-            set_output(output, "digest", digest)
+            values["digest"] = digest
+        for name in OUTPUT_NAMES:
+            if name in values:
+                set_output(output, name, values[name])
 
 
 def _summary(

@@ -52,6 +52,14 @@ from envsecops.model.decision import Credential
 from envsecops.policy.model import ProviderSettings
 
 T = TypeVar("T")
+EXPORTS = (
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+)
+"""What an AWS credential exports to ``$GITHUB_ENV`` (and, when asked, as step outputs)."""
 SINGLE_HOP_NOTE = (
     "tags: single-hop session (no gate-role-arn configured): AssumeRoleWithWebIdentity cannot "
     "set session tags or a source identity from GitHub's token, so this session carries "
@@ -239,13 +247,19 @@ class AwsProvider(Provider):
                 "secret_access_key": creds["SecretAccessKey"],
                 "session_token": creds["SessionToken"],
             },
-            exports={
-                "AWS_ACCESS_KEY_ID": creds["AccessKeyId"],
-                "AWS_SECRET_ACCESS_KEY": creds["SecretAccessKey"],
-                "AWS_SESSION_TOKEN": creds["SessionToken"],
-                "AWS_REGION": region,
-                "AWS_DEFAULT_REGION": region,
-            },
+            exports=dict(
+                zip(
+                    EXPORTS,
+                    (
+                        creds["AccessKeyId"],
+                        creds["SecretAccessKey"],
+                        creds["SessionToken"],
+                        region,
+                        region,
+                    ),
+                    strict=True,
+                )
+            ),
             notes=notes,
         )
 

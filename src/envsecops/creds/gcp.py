@@ -41,6 +41,8 @@ from envsecops.creds.token_exchange import Endpoint, JsonHttp
 from envsecops.model.decision import Credential
 from envsecops.policy.model import ProviderSettings
 
+EXPORTS = ("CLOUDSDK_AUTH_ACCESS_TOKEN", "GOOGLE_OAUTH_ACCESS_TOKEN")
+"""What a GCP credential exports (both hold the access token), and when asked outputs."""
 SERVICE_STS = "Google STS"
 SERVICE_IAM = "Google IAM Credentials"
 STS_URL = "https://sts.googleapis.com"
@@ -202,7 +204,7 @@ class GcpProvider(Provider):
         return IssuedCredential(
             credential=credential,
             secrets={"access_token": final},
-            exports={"CLOUDSDK_AUTH_ACCESS_TOKEN": final, "GOOGLE_OAUTH_ACCESS_TOKEN": final},
+            exports=dict.fromkeys(EXPORTS, final),
             notes=tuple(notes),
         )
 

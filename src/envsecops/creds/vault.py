@@ -31,6 +31,9 @@ from envsecops.creds.token_exchange import Endpoint, JsonHttp
 from envsecops.model.decision import Credential
 from envsecops.policy.model import ProviderSettings
 
+EXPORTS = ("VAULT_ADDR", "VAULT_TOKEN", "VAULT_NAMESPACE")
+"""What a Vault credential exports (VAULT_NAMESPACE only with a namespace), and when asked
+outputs."""
 SERVICE = "Vault"
 DEFAULT_MOUNT = "jwt"
 DEFAULT_MAX_LEASE = 900
@@ -183,9 +186,10 @@ class VaultProvider(Provider):
             key_id=accessor,
             expires_at=(self.clock() + timedelta(seconds=lease)).strftime("%Y-%m-%dT%H:%M:%SZ"),
         )
-        exports = {"VAULT_ADDR": url, "VAULT_TOKEN": client_token}
+        address, token_name, namespace_name = EXPORTS
+        exports = {address: url, token_name: client_token}
         if namespace:
-            exports["VAULT_NAMESPACE"] = namespace
+            exports[namespace_name] = namespace
         return IssuedCredential(
             credential=credential, secrets={"client_token": client_token}, exports=exports
         )

@@ -1,4 +1,9 @@
-"""The demo's second stage: attest this machine's bag with a generated key, then verify it."""
+"""The demo's second stage: attest this machine's bag with a generated key, then verify it.
+
+With a loopback OIDC issuer, attest binds the attestation to the job through the issuer's
+validated token (the facts' origin is ``oidc``, not the environment any step can change), and
+this stage checks that it did.
+"""
 
 from __future__ import annotations
 
@@ -34,14 +39,20 @@ class Attested:
         return self.out / "bag.json"
 
 
-def run_attest_stage(work: Path, stream: TextIO) -> Attested | None:
+OIDC_FACTS = ("repository", "repository_id", "run_id", "run_attempt", "job_workflow_ref", "sha")
+"""The binding facts that must come from the validated token when an issuer is given."""
+
+
+def run_attest_stage(work: Path, stream: TextIO, issuer: str | None = None) -> Attested | None:
     """Run `envsecops attest --signer key` on this machine and verify what it wrote.
 
     Returns what was attested when the attestation verified against the generated public
-    key and the attested env hash is the one in bag.json, else None. Everything, the
-    command's own output included, goes to ``stream``.
+    key, the attested env hash is the one in bag.json and (with ``issuer``, the URL of the
+    OIDC issuer whose token binds the job) the job's facts came from that token; else None.
+    Everything, the command's own output included, goes to ``stream``.
     """
     write = stream.write
+    from envsecops.attest.binding import Origin
     from envsecops.attest.key import KeyVerifier, generate_key
     from envsecops.attest.verify import verify_attestation
     from envsecops.cli.main import main
@@ -49,8 +60,10 @@ def run_attest_stage(work: Path, stream: TextIO) -> Attested | None:
     key = generate_key(work / "demo-signing-key.pem")
     out = work / "attestation"
     write("\nStage 2, attest-runner: inventory this machine, write an SBOM, sign with a key\n")
-    write(f"$ envsecops attest --signer key --key {key.private_path.name} --no-syft\n")
+    shown = f" --oidc-issuer {issuer}" if issuer else ""
+    write(f"$ envsecops attest --signer key --key {key.private_path.name} --no-syft{shown}\n")
     argv = ["attest", "--signer", "key", "--key", str(key.private_path), "--out", str(out)]
+    argv += ["--oidc-issuer", issuer] if issuer else []
     with redirect_stdout(stream), redirect_stderr(stream):
         code = main([*argv, "--no-syft"])
     if code != ExitCode.OK:
@@ -77,4 +90,15 @@ def run_attest_stage(work: Path, stream: TextIO) -> Attested | None:
     write(f" it names env hash {verified.env_hash}\n")
     if not ok:
         return None
+    if issuer:
+        binding = verified.binding
+        unbound = [name for name in OIDC_FACTS if binding.origin(name) is not Origin.OIDC]
+        if unbound:
+            write(f"  [FAIL] not bound by the issuer's token: {', '.join(unbound)}\n")
+            return None
+        write(
+            f"  [ok] bound to {binding.repository} run {binding.run_id} attempt "
+            f"{binding.run_attempt} by the issuer's validated token ({', '.join(OIDC_FACTS)} "
+            f"from OIDC claims, not the environment), nonce {binding.nonce}\n"
+        )
     return Attested(key, out, verified.binding.nonce, verified.env_hash)

@@ -1,28 +1,29 @@
-"""The local demo: pin-check a sample repository, attest and verify this machine, check it all.
+"""The local demo: the whole chain on this machine and on loopback, every step checked.
 
-It runs pin-check on a small repository written to a temporary directory from the data in
-``sample.py`` (so that the project's own tree holds no deliberately unpinned files), then
-attests this machine's bag with a generated key and verifies the attestation, drafts a policy
-from that bag and verifies the machine against it (allow), then plants a binary first on PATH
-and verifies again (deny, naming the drift). It succeeds only when pin-check reported every
-finding the sample was built to provoke and nothing on its clean lines, the attestation
-verified, and both decisions came out as expected, signed and re-verified.
+It runs pin-check on a small repository written to a temporary, GitHub-Actions-like job tree
+from the data in ``sample.py`` (so that the project's own tree holds no deliberately unpinned
+files), then (:mod:`envsecops.demo.chain`) starts a local OIDC issuer and moto's server,
+attests this machine's bag with a generated key bound by the issuer's token, drafts a policy
+with credentials and ledgers, verifies (allow), mints AWS credentials through the two-hop path
+and proves them usable, records to the file and S3 ledgers, prints the job summary and
+`audit why`; then plants a binary first on PATH and shows the deny, the refused mint and its
+record. It succeeds only when every expectation held; it always stops the servers, restores
+the environment and removes its files.
 """
 
 from __future__ import annotations
 
 import sys
 import tempfile
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
 from envsecops import __version__
-from envsecops.demo.attest_step import run_attest_stage
-from envsecops.demo.local_env import outside_actions, present_markers
+from envsecops.demo.local_env import present_markers
 from envsecops.demo.outcome import Verdict
-from envsecops.demo.sample import CLEAN, EXPECTED, FILES, UPCOMING, Clean, Expected, SampleFile
-from envsecops.demo.verify_step import run_verify_stage
+from envsecops.demo.sample import CLEAN, EXPECTED, FILES, Clean, Expected, SampleFile
 from envsecops.errors import ExitCode
 from envsecops.model import Finding, Severity
 from envsecops.pins.engine import PinCheckOptions, PinReport, run_pin_check
@@ -102,61 +103,78 @@ def verify(root: Path, report: PinReport) -> list[Verdict]:
     return verdicts
 
 
+def _pin_check(root: Path, report_path: Path, stream: TextIO) -> list[Verdict]:
+    """Stage 1 on the sample repository: the report as text, and as JSON for `record`."""
+    from envsecops.report.pins_json import render as render_json
+
+    write = stream.write
+    write("Stage 1, pin-check: a sample repository with these files:\n")
+    for sample in FILES:
+        write(f"  {sample.path}\n")
+    write("\n$ envsecops pin-check .\n")
+    report = run_pin_check(
+        PinCheckOptions(paths=(root,), base=root, jobs=1), PinsPolicy(source=None)
+    )
+    context = RenderContext(version=__version__, fail_on=Severity.LOW, policy_source=None)
+    write(render_text(report, context))
+    report_path.write_text(render_json(report, context), encoding="utf-8")
+    verdicts = verify(root, report)
+    write("\nWhat the sample was built to show:\n")
+    for verdict in verdicts:
+        write(f"  [{'ok' if verdict.ok else 'FAIL'}] {verdict.text}\n")
+    return verdicts
+
+
 def run_demo(out: TextIO | None = None) -> int:
-    """Run the demo, writing to ``out`` (stdout by default); 0 only if every expectation held."""
+    """Run the demo, writing to ``out`` (stdout by default); 0 only if every expectation held.
+
+    Exit 2 (with the fix) when moto, a development dependency, cannot be imported.
+    """
+    from envsecops.demo.chain import run_chain
+    from envsecops.demo.cloud import MOTO_FIX, moto_missing
+    from envsecops.demo.runner import Runner
+
     stream = sys.stdout if out is None else out
     write = stream.write
-    write(f"envsecops {__version__} demo: the chain is pin-check -> attest-runner -> ")
-    write("verify-bag -> mint-creds -> record-decision\n\n")
-    with tempfile.TemporaryDirectory(prefix="envsecops-demo-") as temp:
-        root = Path(temp)
-        write_sample(root)
-        write("Stage 1, pin-check: a sample repository with these files:\n")
-        for sample in FILES:
-            write(f"  {sample.path}\n")
-        write("\n$ envsecops pin-check .\n")
-        report = run_pin_check(
-            PinCheckOptions(paths=(root,), base=root, jobs=1), PinsPolicy(source=None)
+    missing = moto_missing()
+    if missing is not None:
+        write(
+            f"envsecops demo: moto's server is needed for the local cloud (STS, IAM, S3) and "
+            f"{missing}.\nmoto is a development dependency, not a runtime one; fix: {MOTO_FIX}\n"
         )
-        context = RenderContext(version=__version__, fail_on=Severity.LOW, policy_source=None)
-        write(render_text(report, context))
-        verdicts = verify(root, report)
-        write("\nWhat the sample was built to show:\n")
-        for verdict in verdicts:
-            write(f"  [{'ok' if verdict.ok else 'FAIL'}] {verdict.text}\n")
+        return int(ExitCode.USAGE)
+    started = time.monotonic()
+    write(f"envsecops {__version__} demo: the chain is pin-check -> attest-runner -> ")
+    write("verify-bag -> mint-creds -> record-decision, on this machine and on loopback\n\n")
+    with tempfile.TemporaryDirectory(prefix="envsecops-demo-") as temp:
+        runner = Runner(Path(temp) / "runner")
+        runner.lay_out()
+        write_sample(runner.workspace)
+        pin_report = runner.temp / "pin-check.json"
+        pinned = _pin_check(runner.workspace, pin_report, stream)
         hidden = present_markers()
         if hidden:
             write(
                 "\n(The demo runs the chain as a local run: it hides "
-                f"{', '.join(hidden)} from its own attest and verify.)\n"
+                f"{', '.join(hidden)} from its own attest, verify and mint, and serves this "
+                "job's OIDC tokens itself.)\n"
             )
-        with outside_actions():
-            attested = run_attest_stage(Path(temp), stream)
-            decided = (
-                run_verify_stage(Path(temp), attested, stream)
-                if attested is not None
-                else [Verdict(False, "verify-bag was not run: stage 2 did not attest")]
-            )
-    write(
-        "\nStages built but not run by this demo yet (they need a local OIDC issuer and a "
-        "cloud on loopback; `envsecops mint --help`):\n"
-    )
-    for name, explanation in UPCOMING:
-        write(f"  {name}: not in the demo yet - it will {explanation}\n")
-    write(
-        "  record-decision: built (file and S3 ledgers, `envsecops record`, `envsecops audit`);"
-        " `envsecops record --decision decision.json` appends the decisions above to a ledger\n"
-    )
-    failed = [v for v in verdicts if not v.ok]
-    failed_decisions = [v for v in decided if not v.ok]
-    if failed or attested is None or failed_decisions:
-        write(f"\ndemo: FAILED - {len(failed)} of {len(verdicts)} pin-check expectations ")
-        write(f"did not hold; attestation {'verified' if attested else 'FAILED'}; ")
-        write(f"{len(failed_decisions)} of {len(decided)} verify-bag expectations did not hold\n")
+        chain = run_chain(runner, pin_report, stream)
+    seconds = time.monotonic() - started
+    failed = [v for v in pinned if not v.ok]
+    failed_chain = [v for v in chain if not v.ok]
+    if failed or failed_chain:
+        write(f"\ndemo: FAILED in {seconds:.1f} s - {len(failed)} of {len(pinned)} pin-check ")
+        write(f"expectations and {len(failed_chain)} of {len(chain)} chain expectations ")
+        write("did not hold:\n")
+        write("".join(f"  [FAIL] {v.text}\n" for v in [*failed, *failed_chain]))
         return int(ExitCode.FINDINGS)
     write(
-        f"\ndemo: ok - pin-check reported what it should ({len(verdicts)} expectations), "
-        "this machine's bag was attested and verified, and verify-bag allowed it, then denied "
-        "it once a binary was planted on PATH\n"
+        f"\ndemo: ok in {seconds:.1f} s - pin-check reported what it should "
+        f"({len(pinned)} expectations); this machine was attested, verified (allow), minted "
+        "AWS credentials through moto's two hops, recorded in the file and S3 ledgers and "
+        "explained by audit why; with a binary planted on PATH it was denied, refused a "
+        f"credential and recorded ({len(chain)} chain expectations); the servers are stopped "
+        "and the temporary files removed\n"
     )
     return int(ExitCode.OK)

@@ -133,11 +133,3 @@ CLEAN: tuple[Clean, ...] = (
     ),
     Clean("requirements.txt", "packaging==26.3", "a requirement pinned with --hash"),
 )
-
-UPCOMING: tuple[tuple[str, str], ...] = (
-    (
-        "mint-creds",
-        "exchange the job's OIDC token for short-lived cloud credentials, only on allow, "
-        "stamped with the env hash and policy id",
-    ),
-)

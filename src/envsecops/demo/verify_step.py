@@ -1,4 +1,4 @@
-"""The demo's third stage: draft a policy, verify (allow), plant a binary on PATH, verify (deny).
+"""The demo's verify-bag runs: draft a policy and verify (allow); plant a binary, verify (deny).
 
 The planted file is an inert shell script named ``git`` in a fresh directory of the demo's
 temporary tree, put first on PATH for the second verify only, exactly as any earlier step of
@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import os
 import stat
-from contextlib import redirect_stderr, redirect_stdout
+from collections.abc import Iterator
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -40,34 +41,72 @@ class Outcome:
     problem: str = ""  # why the decision could not be read or re-verified
 
 
-def run_verify_stage(work: Path, attested: Attested, stream: TextIO) -> list[Verdict]:
-    """Draft the policy, verify this machine (allow), plant a binary, verify again (deny)."""
+@dataclass(frozen=True, slots=True)
+class Allowed:
+    """Stage 3's result: the expectations checked, the policy file, the allow's outcome."""
+
+    verdicts: list[Verdict]
+    policy: Path
+    outcome: Outcome | None
+
+
+def run_verify_stage(
+    attested: Attested,
+    policy: Path,
+    out: Path,
+    stream: TextIO,
+    *,
+    sections: str = "",
+    issuer: str | None = None,
+) -> Allowed:
+    """Draft the policy (plus ``sections``, e.g. `credentials:` and `ledger:`), verify (allow)."""
     write = stream.write
     write("\nStage 3, verify-bag: draft a policy from the bag, then check the bag against it\n")
-    repo = work / "repository"
-    policy = repo / ".github" / "envsecops.yml"
-    drafted = _draft_policy(attested, policy, stream)
+    drafted = _draft_policy(attested, policy, stream, sections)
     if not drafted.ok:
-        return [drafted]
-    allowed = _verify(attested, policy, work / "decision-allow", stream)
-    verdicts = [drafted, _expect_allow(attested, allowed)]
-    planted = _plant(work / "planted-bin")
-    write(
+        return Allowed([drafted], policy, None)
+    allowed = _verify(attested, policy, out, stream, issuer)
+    verdicts = [drafted, _expect_allow(attested, allowed, oidc=issuer is not None)]
+    _show(verdicts, "What verify-bag was expected to decide:", stream)
+    return Allowed(verdicts, policy, allowed)
+
+
+@contextmanager
+def planted_on_path(directory: Path, stream: TextIO) -> Iterator[Path]:
+    """Plant the inert ``git`` first on PATH for the block (as `$GITHUB_PATH` allows)."""
+    planted = _plant(directory)
+    stream.write(
         f"\nAn earlier step of the job puts its own `{PLANTED_NAME}` first on PATH "
         f"({planted.parent}, as `$GITHUB_PATH` allows); verify runs again:\n"
     )
     path = f"{planted.parent}{os.pathsep}{os.environ.get('PATH', '')}"
     with changed_environment({"PATH": path}):
-        denied = _verify(attested, policy, work / "decision-deny", stream)
-    verdicts.append(_expect_deny(attested, denied, planted))
-    write("\nWhat verify-bag was expected to decide:\n")
+        yield planted
+
+
+def run_deny_stage(
+    attested: Attested,
+    policy: Path,
+    out: Path,
+    planted: Path,
+    stream: TextIO,
+    issuer: str | None = None,
+) -> tuple[Verdict, Outcome]:
+    """Verify again with the planted binary on PATH: the expectation (deny) and the outcome."""
+    denied = _verify(attested, policy, out, stream, issuer)
+    verdict = _expect_deny(attested, denied, planted)
+    _show([verdict], "What verify-bag was expected to decide:", stream)
+    return verdict, denied
+
+
+def _show(verdicts: list[Verdict], title: str, stream: TextIO) -> None:
+    stream.write(f"\n{title}\n")
     for verdict in verdicts:
-        write(f"  [{'ok' if verdict.ok else 'FAIL'}] {verdict.text}\n")
-    return verdicts
+        stream.write(f"  [{'ok' if verdict.ok else 'FAIL'}] {verdict.text}\n")
 
 
-def _draft_policy(attested: Attested, target: Path, stream: TextIO) -> Verdict:
-    """`envsecops policy init --from bag.json`, in-process: write it and load it back."""
+def _draft_policy(attested: Attested, target: Path, stream: TextIO, sections: str = "") -> Verdict:
+    """`envsecops policy init --from bag.json`, in-process, plus ``sections``; loaded back."""
     from envsecops.model.bag import Bag
     from envsecops.policy.load import load_policy_text
     from envsecops.policy.render import render_policy
@@ -75,9 +114,12 @@ def _draft_policy(attested: Attested, target: Path, stream: TextIO) -> Verdict:
     stream.write(
         f"$ envsecops policy init --from bag.json --name {POLICY_NAME} > .github/envsecops.yml\n"
     )
+    if sections:
+        stream.write("  and the job's own sections appended:\n")
+        stream.write("".join(f"    {line}\n" for line in sections.splitlines()))
     try:
         bag = Bag.from_json(json.loads(attested.bag.read_bytes()))
-        text = render_policy(bag, name=POLICY_NAME)
+        text = render_policy(bag, name=POLICY_NAME) + sections
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
         policy = load_policy_text(text, ".github/envsecops.yml", root=target.parent.parent)
@@ -88,6 +130,9 @@ def _draft_policy(attested: Attested, target: Path, stream: TextIO) -> Verdict:
         f"{len(policy.configs)} configs, {len(policy.tool_cache)} tool-cache trees, "
         f"{len(policy.actions)} actions"
     )
+    if policy.credentials.providers:
+        names = ", ".join(p.provider for p in policy.credentials.providers)
+        counts += f"; credentials from {names}"
     stream.write(f"  {len(text.splitlines())} lines, policy id {policy.policy_id}: {counts}\n")
     if policy.empty_allowlist:
         return Verdict(False, "the drafted policy allows nothing (an empty allowlist)")
@@ -103,7 +148,9 @@ def _plant(directory: Path) -> Path:
     return planted
 
 
-def _verify(attested: Attested, policy: Path, out: Path, stream: TextIO) -> Outcome:
+def _verify(
+    attested: Attested, policy: Path, out: Path, stream: TextIO, issuer: str | None = None
+) -> Outcome:
     """`envsecops verify` in-process with the demo's key; the decision re-verified."""
     from envsecops.attest.key import KeyVerifier
     from envsecops.cli.main import main
@@ -112,11 +159,13 @@ def _verify(attested: Attested, policy: Path, out: Path, stream: TextIO) -> Outc
     stream.write(
         f"$ envsecops verify --attestation {attested.attestation.name} --bag bag.json "
         f"--nonce {attested.nonce} --policy .github/envsecops.yml --signer key "
-        f"--key {attested.key.private_path.name} --no-syft\n"
+        f"--key {attested.key.private_path.name} --no-syft"
+        + (f" --oidc-issuer {issuer}\n" if issuer else "\n")
     )
     argv = ["verify", "--attestation", str(attested.attestation), "--bag", str(attested.bag)]
     argv += ["--nonce", attested.nonce, "--policy", str(policy), "--signer", "key"]
     argv += ["--key", str(attested.key.private_path), "--no-syft", "--out", str(out)]
+    argv += ["--oidc-issuer", issuer] if issuer else []
     with redirect_stdout(stream), redirect_stderr(stream):
         code = main(argv)
     try:
@@ -136,7 +185,7 @@ def _verify(attested: Attested, policy: Path, out: Path, stream: TextIO) -> Outc
     return Outcome(code, out, decision)
 
 
-def _expect_allow(attested: Attested, outcome: Outcome) -> Verdict:
+def _expect_allow(attested: Attested, outcome: Outcome, *, oidc: bool = False) -> Verdict:
     decision = outcome.decision
     if decision is None:
         return Verdict(False, f"verify of the unchanged machine: {outcome.problem}")
@@ -149,10 +198,20 @@ def _expect_allow(attested: Attested, outcome: Outcome) -> Verdict:
         )
     if decision.env_hash != attested.env_hash or (outcome.out / "drift.json").exists():
         return Verdict(False, "verify allowed, but the decision names another env hash or drift")
+    bound = ""
+    if oidc:
+        if decision.principal.origin != "oidc":
+            return Verdict(
+                False,
+                f"verify allowed, but the principal came from the {decision.principal.origin}, "
+                "not the issuer's validated token",
+            )
+        bound = f"; job {decision.job} and principal from the validated OIDC token"
     return Verdict(
         True,
         f"allow: no drift, every component allowed by {decision.policy_id}; the decision is "
-        f"signed by the demo key and re-verified (predicate decision/v1, subject decision.json)",
+        f"signed by the demo key and re-verified (predicate decision/v1, subject decision.json)"
+        f"{bound}",
     )
 
 

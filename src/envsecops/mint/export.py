@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 
 CREDENTIALS_FILE = "credentials.env"
 CREDENTIAL_RECORD = "credential.json"
+OUTPUT_NAMES = ("expires-at", "credential")
+"""The step outputs set on every issue in Actions; the credential outputs (:func:`output_name`
+of each provider's ``EXPORTS``) are set only with ``output_credentials``."""
 
 
 class ExportFailed(InfraError):
@@ -114,7 +117,8 @@ def export(issued: IssuedCredential, destination: Destination) -> Exported:
             where = f"{path} (mode 0600; `source` it; {', '.join(issued.exports)})"
         outputs: list[str] = []
         if destination.github_output is not None:
-            values = {"expires-at": issued.credential.expires_at, "credential": str(record)}
+            always = (issued.credential.expires_at, str(record))
+            values = dict(zip(OUTPUT_NAMES, always, strict=True))
             if destination.output_credentials:
                 values |= {output_name(k): v for k, v in issued.exports.items()}
             for name, value in values.items():

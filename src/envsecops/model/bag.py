@@ -4,21 +4,30 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from functools import cached_property
 from itertools import pairwise
 from typing import Any
 
-from envsecops.canonical import digest, digest_bytes
+from envsecops.canonical import bmp_only, digest, digest_bytes
+from envsecops.model.facts import RUNNER_FACTS, ModelError, RunnerFacts, _req, _str
 
-_BMP_END = "\U00010000"
+__all__ = [
+    "BAG_VERSION",
+    "RUNNER_FACTS",
+    "Bag",
+    "BagDiff",
+    "Component",
+    "ComponentKind",
+    "ModelError",
+    "RunnerFacts",
+    "Status",
+    "diff_bags",
+]
+
 
 BAG_VERSION = "1"
-
-
-class ModelError(ValueError):
-    """A record's JSON does not have the shape its type requires."""
 
 
 class ComponentKind(StrEnum):
@@ -45,21 +54,6 @@ class Status(StrEnum):
     LOOP = "symlink-loop"
     OUTSIDE = "symlink-outside-tree"
     DIGEST_ONLY = "digest-only"
-
-
-def _str(data: Mapping[str, Any], key: str, *, optional: bool = False) -> str | None:
-    value = data.get(key)
-    if value is None and optional:
-        return None
-    if not isinstance(value, str):
-        raise ModelError(f"`{key}` must be a string, not {type(value).__name__}")
-    return value
-
-
-def _req(data: Mapping[str, Any], key: str) -> str:
-    value = _str(data, key)
-    assert value is not None  # noqa: S101 - _str raised otherwise
-    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +134,35 @@ class Component:
         volatile = get("volatile", False)
         if type(volatile) is not bool:
             raise ModelError("`volatile` must be a boolean")
-        return cls(kind, name, source, version, path, digest_, purl, status, properties, volatile)
+        if cls is not Component:
+            return cls(
+                kind, name, source, version, path, digest_, purl, status, properties, volatile
+            )
+        component: Component = object.__new__(Component)  # see _slot_setters
+        _KIND(component, kind)
+        _NAME(component, name)
+        _SOURCE(component, source)
+        _VERSION(component, version)
+        _PATH(component, path)
+        _DIGEST(component, digest_)
+        _PURL(component, purl)
+        _STATUS(component, status)
+        _PROPS(component, properties)
+        _VOLATILE(component, volatile)
+        return component
+
+
+def _slot_setters() -> tuple[Any, ...]:
+    """Each Component field's slot setter, in field order, so `from_json` fills a new object
+    directly: the object ``Component(...)`` builds (a test holds them equal) without the
+    frozen dataclass's per-field ``object.__setattr__`` calls (reading a 10,000-component
+    bag is on verify's hot path). Component has no ``__post_init__`` to skip."""
+    return tuple(Component.__dict__[f.name].__set__ for f in fields(Component))
+
+
+(_KIND, _NAME, _SOURCE, _VERSION, _PATH, _DIGEST, _PURL, _STATUS, _PROPS, _VOLATILE) = (
+    _slot_setters()
+)
 
 
 _KINDS = {kind.value: kind for kind in ComponentKind}
@@ -150,49 +172,6 @@ _COMPONENT_KEYS = frozenset(
 )
 _STATUSES = {status.value: status for status in Status}
 _OPTIONAL = ("version", "path", "digest", "purl")
-
-
-RUNNER_FACTS = (
-    "os",
-    "os_version",
-    "arch",
-    "kernel",
-    "image_os",
-    "image_version",
-    "runner_environment",
-    "container_image",
-)
-
-
-@dataclass(frozen=True, slots=True)
-class RunnerFacts:
-    """Facts about the runner; ``origins`` says where each came from (oidc, env, file...)."""
-
-    facts: tuple[tuple[str, str], ...] = ()
-    origins: tuple[tuple[str, str], ...] = ()
-
-    def get(self, name: str) -> str | None:
-        """One fact, or None."""
-        return dict(self.facts).get(name)
-
-    def to_json(self) -> dict[str, Any]:
-        """Stable JSON form."""
-        return {"facts": dict(self.facts), "origins": dict(self.origins)}
-
-    @classmethod
-    def from_json(cls, data: Any) -> RunnerFacts:
-        """Parse and validate runner facts."""
-        if not isinstance(data, Mapping):
-            raise ModelError("`runner` must be a JSON object")
-        pairs = []
-        for part in ("facts", "origins"):
-            value = data.get(part, {})
-            if not isinstance(value, Mapping) or not all(
-                isinstance(k, str) and isinstance(v, str) for k, v in value.items()
-            ):
-                raise ModelError(f"`runner.{part}` must map strings to strings")
-            pairs.append(tuple(sorted(value.items())))
-        return cls(facts=pairs[0], origins=pairs[1])
 
 
 @dataclass(frozen=True)
@@ -317,8 +296,7 @@ def _plain_digest(hashed: dict[str, Any], property_keys: str) -> str | None:
     key (a property or runner fact name) lies outside the Basic Multilingual Plane, where
     UTF-16 order differs, or a lone surrogate makes the text unencodable.
     """
-    keys = property_keys + "".join(hashed["runner"])
-    if keys and max(keys) >= _BMP_END:
+    if not bmp_only(property_keys + "".join(hashed["runner"])):
         return None
     try:
         text = json.dumps(hashed, ensure_ascii=False, sort_keys=True, separators=(",", ":"))

@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from envsecops.canonical import digest
+from envsecops.canonical import digest_of_strings
 from envsecops.errors import InputError
 from envsecops.model.decision import Mode
 from envsecops.policy.ledger import ledger_from_node, repository_root
@@ -75,8 +75,9 @@ def document_json(node: Node) -> Any:
 
 
 def policy_id_of(name: str, document: Any) -> str:
-    """`<name>@sha256:<first 12 hex>` of the canonical JSON of the document."""
-    return f"{name}@sha256:{digest(document).removeprefix('sha256:')[:12]}"
+    """`<name>@sha256:<first 12 hex>` of the canonical JSON of the document (as
+    :func:`document_json` gives it: objects, arrays and strings only)."""
+    return f"{name}@sha256:{digest_of_strings(document).removeprefix('sha256:')[:12]}"
 
 
 def load_policy_file(path: Path, display: str | None = None) -> Policy:
