@@ -31,6 +31,7 @@ BIN = Path(sys.executable).parent
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.y*ml"))
 ACTIONS = [ROOT / "action.yml", *sorted((ROOT / "actions").glob("*/action.yml"))]
 POLICY = ROOT / ".github" / "envsecops.yml"
+DEPENDABOT = ROOT / ".github" / "dependabot.yml"
 # `bench/pin_check.py` builds a deliberately unpinned corpus there (gitignored); pin-check
 # does not read .gitignore, so the self-check leaves it out explicitly.
 BENCH_WORK = "bench/.work/*"
@@ -41,6 +42,10 @@ WRITE_GRANTS = {
     ("ci.yml", "pin-check"): {"security-events"},
     # The gate's job exchanges its OIDC token for the attestation, the decision and the mint.
     ("gate.yml", "gate"): {"id-token"},
+    # The release signs its provenance (Sigstore, stored as an attestation) and publishes to
+    # PyPI with trusted publishing: OIDC in both, no stored secret.
+    ("release.yml", "attest"): {"id-token", "attestations"},
+    ("release.yml", "publish"): {"id-token"},
 }
 
 GUARD = '''\
@@ -132,7 +137,8 @@ def _roots(path: Path) -> list[Node]:
 
 
 def test_the_project_has_workflows_and_actions() -> None:
-    assert "ci.yml" in {p.name for p in WORKFLOWS}
+    assert {"ci.yml", "gate.yml", "release.yml"} <= {p.name for p in WORKFLOWS}
+    assert DEPENDABOT.is_file()
     names = {p.relative_to(ROOT).as_posix() for p in ACTIONS}
     assert {"action.yml", "actions/pin-check/action.yml"} <= names
     assert all(p.is_file() for p in ACTIONS)
@@ -147,8 +153,12 @@ def test_subprocess_guard_refuses_the_network(offline_env: dict[str, str]) -> No
 
 @pytest.mark.parametrize(
     ("schema", "files"),
-    [("vendor.github-actions", ACTIONS), ("vendor.github-workflows", WORKFLOWS)],
-    ids=["actions", "workflows"],
+    [
+        ("vendor.github-actions", ACTIONS),
+        ("vendor.github-workflows", WORKFLOWS),
+        ("vendor.dependabot", [DEPENDABOT]),
+    ],
+    ids=["actions", "workflows", "dependabot"],
 )
 def test_schemas_accept_our_files(
     offline_env: dict[str, str], schema: str, files: list[Path]
@@ -176,9 +186,23 @@ def _zizmor(env: dict[str, str], *files: Path) -> tuple[int, list[dict[str, obje
 
 
 def test_zizmor_pedantic_finds_nothing(offline_env: dict[str, str]) -> None:
-    code, findings, err = _zizmor(offline_env, *WORKFLOWS, *ACTIONS)
+    code, findings, err = _zizmor(offline_env, *WORKFLOWS, *ACTIONS, DEPENDABOT)
     assert findings == [], json.dumps(findings, indent=2)
     assert code == 0, err
+
+
+def test_zizmor_control_wants_a_dependabot_cooldown(
+    offline_env: dict[str, str], tmp_path: Path
+) -> None:
+    """zizmor really audits dependabot.yml: without our cooldown it reports one."""
+    config = tmp_path / ".github" / "dependabot.yml"
+    config.parent.mkdir(parents=True)
+    text = DEPENDABOT.read_text(encoding="utf-8")
+    config.write_text(re.sub(r"(?m)^ +cooldown:\n +default-days: \d+\n", "", text), "utf-8")
+    assert "cooldown:" not in config.read_text(encoding="utf-8")
+    code, findings, _err = _zizmor(offline_env, config)
+    assert code != 0
+    assert "dependabot-cooldown" in {f["ident"] for f in findings}
 
 
 def test_zizmor_control_finds_the_classics(offline_env: dict[str, str], tmp_path: Path) -> None:

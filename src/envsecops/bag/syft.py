@@ -155,7 +155,7 @@ class SyftCataloger(Cataloger):
             )
         try:
             return json.loads(output.read_bytes())
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except (ValueError, RecursionError) as exc:  # not UTF-8/JSON, huge numbers, deep nesting
             raise CatalogError(
                 f"{where} printed something that is not CycloneDX JSON ({exc})", fix=FIX
             ) from exc

@@ -138,7 +138,13 @@ def append_all(
     receipts: list[Receipt] = []
     for index, ledger in enumerate(ledgers):
         try:
-            receipts.append(ledger.append(kind, body))
+            receipt = ledger.append(kind, body)
+            if not isinstance(receipt, Receipt):  # no receipt, no proof it was recorded
+                raise LedgerError(
+                    f"the backend returned {type(receipt).__name__}, not a receipt: the entry "
+                    "cannot be shown to be recorded"
+                )
+            receipts.append(receipt)
         except LedgerError as exc:
             raise _partial(ledger, exc, receipts, ledgers[index + 1 :]) from exc
         except Exception as exc:  # a bug in a backend is still a failed write

@@ -92,6 +92,8 @@ def _syntax(lines: list[str], text: str) -> tuple[str, int] | None:
         data = json.loads(text)
     except ValueError:
         return None
+    except RecursionError as exc:  # BuildKit (Go) reads deeper JSON: fail closed, not open
+        raise DocumentProblem("input-too-large", "JSON nesting is too deep to parse") from exc
     if isinstance(data, dict) and isinstance(data.get("syntax"), str):
         return data["syntax"].split(" ", 1)[0], 1
     return None

@@ -72,11 +72,18 @@ def resolve_include(
     """Resolve ``text`` (relative to ``base_dir``) and classify it; nothing is read here."""
     if URL.match(text):
         return Include(text, what, kind, IncludeStatus.REMOTE, None, line, column)
-    candidate = (base_dir / text).resolve()
+    try:
+        candidate = (base_dir / text).resolve()
+    except (OSError, ValueError):  # a NUL in the name: no file can have it
+        return Include(text, what, kind, IncludeStatus.MISSING, None, line, column)
     root = repository_root(source)
     if not candidate.is_relative_to(root):
         return Include(text, what, kind, IncludeStatus.OUTSIDE, None, line, column)
-    if not candidate.is_file():
+    try:
+        found = candidate.is_file()
+    except (OSError, ValueError):  # a name too long for the filesystem: no such file
+        found = False
+    if not found:
         return Include(text, what, kind, IncludeStatus.MISSING, candidate, line, column)
     return Include(text, what, kind, IncludeStatus.FOUND, candidate, line, column)
 

@@ -1,0 +1,1 @@
+"""Hypothesis property tests for every parser of untrusted input (issue 8)."""
