@@ -40,6 +40,8 @@ VERSION_COMMENT = re.compile(r"@[0-9a-f]{40} # v\d+\.\d+\.\d+$")
 # The only write grants any job holds, each justified in the workflow beside it.
 WRITE_GRANTS = {
     ("ci.yml", "pin-check"): {"security-events"},
+    # Our own runner's bag: keyless attestation and decision, and the job binding.
+    ("ci.yml", "bag"): {"id-token"},
     # The gate's job exchanges its OIDC token for the attestation, the decision and the mint.
     ("gate.yml", "gate"): {"id-token"},
     # The release signs its provenance (Sigstore, stored as an attestation) and publishes to
