@@ -9,6 +9,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from envsecops.cli.verify import add_reinventory_arguments
 from envsecops.errors import EnvsecopsError, ExitCode, UsageError
 
 PROVIDERS = ("aws", "gcp", "vault")
@@ -84,20 +85,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--trusted-root", type=Path, metavar="FILE", help="keyless: a Sigstore trusted_root.json"
     )
     p.add_argument("--sigstore-instance", choices=("production", "staging"), default="production")
-    p.add_argument(
-        "--config",
-        action="append",
-        default=[],
-        metavar="GLOB",
-        help="an extra config file or glob to inventory, as given to attest",
-    )
-    syft = p.add_mutually_exclusive_group()
-    syft.add_argument(
-        "--syft", action="store_true", default=None, help="also catalog with syft (as attest did)"
-    )
-    syft.add_argument("--no-syft", dest="syft", action="store_false", help="never run syft")
-    p.add_argument("--syft-timeout", type=float, default=900.0, metavar="SECONDS")
-    p.add_argument("--root", type=Path, default=Path("/"), help="testing: treat PATH as /")
+    add_reinventory_arguments(p)
     p.add_argument(
         "--bag",
         type=Path,

@@ -33,6 +33,24 @@ OUTPUT_NAMES = (
 )
 
 
+def add_reinventory_arguments(p: argparse.ArgumentParser) -> None:
+    """The options that make a fresh inventory match the attested one (verify and mint)."""
+    p.add_argument(
+        "--config",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="an extra config file or glob to inventory, as given to attest",
+    )
+    syft = p.add_mutually_exclusive_group()
+    syft.add_argument(
+        "--syft", action="store_true", default=None, help="also catalog with syft (as attest did)"
+    )
+    syft.add_argument("--no-syft", dest="syft", action="store_false", help="never run syft")
+    p.add_argument("--syft-timeout", type=float, default=900.0, metavar="SECONDS")
+    p.add_argument("--root", type=Path, default=Path("/"), help="testing: treat PATH as /")
+
+
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register `verify`."""
     p = subparsers.add_parser(
@@ -108,20 +126,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         metavar="FILE",
         help="a `pin-check --format json` report; its findings are judged by the policy",
     )
-    p.add_argument(
-        "--config",
-        action="append",
-        default=[],
-        metavar="GLOB",
-        help="an extra config file or glob to inventory, as given to attest",
-    )
-    syft = p.add_mutually_exclusive_group()
-    syft.add_argument(
-        "--syft", action="store_true", default=None, help="also catalog with syft (as attest did)"
-    )
-    syft.add_argument("--no-syft", dest="syft", action="store_false", help="never run syft")
-    p.add_argument("--syft-timeout", type=float, default=900.0, metavar="SECONDS")
-    p.add_argument("--root", type=Path, default=Path("/"), help="testing: treat PATH as /")
+    add_reinventory_arguments(p)
     p.add_argument(
         "--mode",
         choices=MODES,
