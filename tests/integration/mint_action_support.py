@@ -19,8 +19,10 @@ from pathlib import Path
 from envsecops.model.bag import Bag
 from envsecops.model.decision import Decision
 from tests.conftest import ROOT
+from tests.integration.action_runner import executable as _executable
+from tests.integration.action_runner import ready_venv as _ready_venv
 from tests.integration.creds.mint_scene import MintScene, RunCli
-from tests.integration.test_verify_action import _executable, _ready_venv, _run
+from tests.integration.test_verify_action import _run
 
 SCRIPT = ROOT / "actions" / "_lib" / "mint-creds.sh"
 Completed = subprocess.CompletedProcess[str]

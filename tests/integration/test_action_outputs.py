@@ -32,6 +32,7 @@ from envsecops.model.bag import Bag
 from envsecops.policy.render import render_policy
 from envsecops.syntax.yaml import Node, compose_documents, scalar, sequence
 from tests.conftest import ROOT
+from tests.integration.action_runner import ready_venv as _ready_venv
 from tests.integration.creds.mint_scene import (  # noqa: F401 - fixtures
     MintScene,
     RunCli,
@@ -40,7 +41,7 @@ from tests.integration.creds.mint_scene import (  # noqa: F401 - fixtures
 )
 from tests.integration.mint_action_support import decide_on_this_machine, through_the_script
 from tests.integration.test_action_script import _mapping
-from tests.integration.test_verify_action import JOB, NONCE, PINNED, _ready_venv, _run, _steps
+from tests.integration.test_verify_action import JOB, NONCE, PINNED, _run, _steps
 from tests.unit.gh.runner_model import read_file_commands
 
 LIB = ROOT / "actions" / "_lib"

@@ -8,10 +8,8 @@ runs pin-check and writes outputs.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import stat
 import subprocess
 import sys
 from collections.abc import Callable
@@ -21,6 +19,8 @@ import pytest
 
 from envsecops.syntax.yaml import Node, compose_documents, items, scalar
 from tests.conftest import ROOT, CliResult
+from tests.integration.action_runner import executable as _executable
+from tests.integration.action_runner import ready_venv as _ready_venv
 
 RunCli = Callable[..., CliResult]
 SCRIPT = ROOT / "actions" / "_lib" / "pin-check.sh"
@@ -41,12 +41,6 @@ jobs:
       - uses: actions/setup-python@5fda3b95a4ea91299a34e894583c3862153e4b97 # v7.0.0
       - uses: actions/cache@v4 # envsecops: ignore[unpinned-uses] suppressed on purpose here
 """
-
-
-def _executable(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    path.chmod(path.stat().st_mode | stat.S_IXUSR)
 
 
 def _run(
@@ -119,15 +113,6 @@ def test_windows_runner_is_refused(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "Linux and macOS" in result.stdout
-
-
-def _ready_venv(action: Path) -> None:
-    """A venv stand-in the script accepts: this interpreter, and the stamp it computes."""
-    _executable(action / ".venv" / "bin" / "python", f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
-    digest = hashlib.sha256(sys.version.encode())
-    for name in ("requirements/runtime.lock", "pyproject.toml"):
-        digest.update((ROOT / name).read_bytes())
-    (action / ".venv" / ".envsecops-stamp").write_text(digest.hexdigest() + "\n", "utf-8")
 
 
 def _outputs(path: Path) -> dict[str, str]:

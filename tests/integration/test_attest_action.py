@@ -7,9 +7,7 @@ stamp the script expects), so it only validates, runs `envsecops attest` and wri
 
 from __future__ import annotations
 
-import hashlib
 import os
-import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -20,18 +18,14 @@ from envsecops.attest.key import KeyVerifier, generate_key
 from envsecops.attest.verify import verify_attestation
 from envsecops.syntax.yaml import Node, compose_documents, items, scalar
 from tests.conftest import ROOT
+from tests.integration.action_runner import executable as _executable
+from tests.integration.action_runner import ready_venv as _ready_venv
 from tests.unit.gh.runner_model import read_file_commands
 
 SCRIPT = ROOT / "actions" / "_lib" / "attest-runner.sh"
 INPUTS = ("signer", "signing-key", "syft", "configs", "out", "nonce")
 OUTPUTS = ("env-hash", "attestation", "sbom", "bag", "nonce")
 ERROR = "::error title=envsecops attest-runner::"
-
-
-def _executable(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    path.chmod(path.stat().st_mode | stat.S_IXUSR)
 
 
 def _run(
@@ -85,15 +79,6 @@ def test_bad_input_is_refused_before_anything_runs(
     assert len(result.stdout.splitlines()) == 1, "a value must not open a workflow command"
     assert not (action / ".venv").exists()
     assert not output.exists()
-
-
-def _ready_venv(action: Path) -> None:
-    """A venv stand-in the script accepts: this interpreter, and the stamp it computes."""
-    _executable(action / ".venv" / "bin" / "python", f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
-    digest = hashlib.sha256(sys.version.encode())
-    for name in ("requirements/runtime.lock", "pyproject.toml"):
-        digest.update((ROOT / name).read_bytes())
-    (action / ".venv" / ".envsecops-stamp").write_text(digest.hexdigest() + "\n", "utf-8")
 
 
 @pytest.mark.slow

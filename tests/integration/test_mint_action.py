@@ -16,6 +16,7 @@ import pytest
 from envsecops.mint.export import output_name
 from envsecops.syntax.yaml import Node, compose_documents, scalar
 from tests.conftest import ROOT
+from tests.integration.action_runner import executable as _executable
 from tests.integration.creds.leaks import assert_no_secret
 from tests.integration.creds.mint_scene import (  # noqa: F401 - fixtures
     MintScene,
@@ -33,7 +34,6 @@ from tests.integration.test_mint_cli import assert_masked_first
 from tests.integration.test_verify_action import (
     _env,
     _env_name,
-    _executable,
     _mapping,
     _run,
     _steps,

@@ -18,8 +18,9 @@ from envsecops.model.decision import Decision, Mode, Reason, Verdict
 from envsecops.model.ledger import EntryKind
 from envsecops.syntax.yaml import compose_documents, scalar
 from tests.conftest import ROOT, CliResult
+from tests.integration.action_runner import ready_venv as _ready_venv
 from tests.integration.moto_s3 import MotoS3, closed_port
-from tests.integration.test_action_script import _mapping, _ready_venv
+from tests.integration.test_action_script import _mapping
 from tests.unit.ledger.test_audit import CREDENTIAL, decision
 
 RunCli = Callable[..., CliResult]

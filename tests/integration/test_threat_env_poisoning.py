@@ -27,8 +27,9 @@ from envsecops.attest.verify import verify_attestation
 from envsecops.model.bag import Bag, Component
 from envsecops.policy.render import render_policy
 from tests.integration import test_verify_action as va
+from tests.integration.action_runner import ready_venv as _ready_venv
 from tests.integration.oidc_issuer.server import LocalIssuer
-from tests.integration.test_attest_action import _ready_venv, _run
+from tests.integration.test_attest_action import _run
 from tests.integration.test_attest_cli import NONCE, RunCli, Runner, _tree, _verify
 from tests.unit.gh.runner_model import read_file_commands
 
@@ -168,7 +169,7 @@ def test_a_poisoned_verify_step_runs_none_of_its_code_and_denies(
     workspace = tmp_path / "workspace"
     (workspace / ".github" / "workflows").mkdir(parents=True)
     (tmp_path / "action").mkdir()
-    va._ready_venv(tmp_path / "action")
+    _ready_venv(tmp_path / "action")
     job = {**va.JOB, "GITHUB_WORKSPACE": str(workspace)}
     attest_output = tmp_path / "attest-output"
     attest_inputs = {"signer": "key", "signing-key": pem, "syft": "false", "nonce": va.NONCE}

@@ -11,10 +11,8 @@ workspace, and the GitHub API URL points at a closed loopback port.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import stat
 import subprocess
 import sys
 from collections.abc import Callable
@@ -30,6 +28,8 @@ from envsecops.policy.render import render_policy
 from envsecops.syntax.yaml import Node, compose_documents, items, scalar
 from envsecops.verify.decision import verify_decision
 from tests.conftest import ROOT, CliResult
+from tests.integration.action_runner import executable as _executable
+from tests.integration.action_runner import ready_venv as _ready_venv
 from tests.unit.gh.runner_model import read_file_commands
 
 RunCli = Callable[..., CliResult]
@@ -78,12 +78,6 @@ jobs:
       - uses: actions/setup-python@5fda3b95a4ea91299a34e894583c3862153e4b97 # v7.0.0
 """
 UNPINNED = PINNED + "      - uses: actions/checkout@v4\n"
-
-
-def _executable(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    path.chmod(path.stat().st_mode | stat.S_IXUSR)
 
 
 def _env_name(name: str) -> str:
@@ -161,15 +155,6 @@ def test_bad_input_is_refused_before_anything_runs(
     assert "not used" not in result.stdout + result.stderr, "the key is never echoed"
     assert not (action / ".venv").exists()
     assert not output.exists()
-
-
-def _ready_venv(action: Path) -> None:
-    """A venv stand-in the script accepts: this interpreter, and the stamp it computes."""
-    _executable(action / ".venv" / "bin" / "python", f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
-    digest = hashlib.sha256(sys.version.encode())
-    for name in ("requirements/runtime.lock", "pyproject.toml"):
-        digest.update((ROOT / name).read_bytes())
-    (action / ".venv" / ".envsecops-stamp").write_text(digest.hexdigest() + "\n", "utf-8")
 
 
 def _pin_report(
