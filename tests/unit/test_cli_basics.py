@@ -194,3 +194,31 @@ def test_unwritable_output_is_a_usage_error(
     assert "--output" in result.err
     assert "cannot write the report" in result.err
     assert "Traceback" not in result.err
+
+
+def test_each_command_is_registered_by_its_own_module() -> None:
+    import argparse
+
+    from envsecops.cli.main import SUBCOMMANDS, build_parser
+
+    def commands(parser: argparse.ArgumentParser) -> list[str]:
+        (action,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        return list(action.choices)
+
+    assert commands(build_parser()) == list(SUBCOMMANDS)
+    for name in SUBCOMMANDS:
+        assert commands(build_parser(only=name)) == [name]
+
+
+def test_a_command_imports_no_other_commands_module() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom envsecops.cli.main import build_parser\nbuild_parser(only='pin-check')\n"
+        "print(sorted(m for m in sys.modules if m.startswith('envsecops.cli.')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-I", "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "['envsecops.cli.main', 'envsecops.cli.pin_check']"

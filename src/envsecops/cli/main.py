@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Callable
-from typing import Protocol
+from typing import Protocol, cast
 
 from envsecops import __version__
 from envsecops.errors import EnvsecopsError, ExitCode
@@ -21,32 +22,37 @@ class Subcommand(Protocol):
         """Run and return an exit code."""
 
 
-def _subcommands() -> list[Subcommand]:
-    from envsecops.cli import (
-        attest,
-        audit,
-        demo,
-        doctor,
-        mint,
-        pin_check,
-        policy,
-        record,
-        trust_policy,
-        verify,
-    )
-
-    return [pin_check, attest, verify, mint, record, audit, policy, demo, trust_policy, doctor]
+SUBCOMMANDS = {
+    "pin-check": "pin_check",
+    "attest": "attest",
+    "verify": "verify",
+    "mint": "mint",
+    "record": "record",
+    "audit": "audit",
+    "policy": "policy",
+    "demo": "demo",
+    "trust-policy": "trust_policy",
+    "doctor": "doctor",
+}
+"""Each command and the module under envsecops.cli that defines it, in help order."""
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full argument parser."""
+def _subcommands(only: str | None = None) -> list[Subcommand]:
+    """The command modules: just ``only``'s when it names one (a run imports only what it
+    needs: every CI step pays for start-up), else all of them (help, errors)."""
+    names = [SUBCOMMANDS[only]] if only in SUBCOMMANDS else list(SUBCOMMANDS.values())
+    return [cast(Subcommand, importlib.import_module(f"envsecops.cli.{name}")) for name in names]
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser: every command, or only the command ``only`` names."""
     parser = argparse.ArgumentParser(
         prog="envsecops",
         description="Check the ID and the bag: pin-check, attest, verify, mint, record.",
     )
     parser.add_argument("--version", action="version", version=f"envsecops {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in _subcommands():
+    for module in _subcommands(only):
         module.add_parser(subparsers)
     return parser
 
@@ -62,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     if args_list == ["--version"]:
         print(f"envsecops {__version__}")
         return 0
-    parser = build_parser()
+    parser = build_parser(only=args_list[0] if args_list else None)
     try:
         args = parser.parse_args(args_list)
     except SystemExit as exc:
